@@ -1,0 +1,19 @@
+/* A row change taken from the stream, owned, immutable once queued (a
+ * retried batch must replay the same thing: gh-ost PR #1665). */
+#ifndef LIVEMIG_CHANGE_H
+#define LIVEMIG_CHANGE_H
+
+#include "livemig/binlog.h"
+
+typedef struct lm_change {
+    lm_row_op op;
+    lm_row *before; /* UPDATE, DELETE; owned */
+    lm_row *after;  /* INSERT, UPDATE; owned */
+    lm_binlog_pos end; /* stream position after the event carrying it */
+    uint32_t timestamp;
+    struct lm_change *next;
+} lm_change;
+
+void lm_change_free(lm_change *c);
+
+#endif

@@ -1,0 +1,91 @@
+/* The core: dialect-free pieces of a migration — the change queue fed by
+ * the stream, the shared status, the control socket and progress. */
+#ifndef LIVEMIG_CORE_H
+#define LIVEMIG_CORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "livemig/binlog.h"
+#include "livemig/change.h"
+#include "livemig/err.h"
+
+/* ---- change queue: stream thread produces, applier consumes ---- */
+typedef struct lm_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    lm_change *head, *tail;
+    size_t len;
+    size_t max_len;         /* producer waits above this (bounded memory) */
+    lm_binlog_pos recv_pos; /* stream position fully received */
+    uint32_t last_ts;       /* timestamp of the newest event seen */
+    bool closed;            /* producer finished (error or stop) */
+    lm_err err;             /* why the producer stopped, if it failed */
+} lm_queue;
+
+int lm_queue_init(lm_queue *q, size_t max_len);
+void lm_queue_destroy(lm_queue *q);
+/* Producer: append (takes ownership); waits while full unless *stop. */
+void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop);
+void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts);
+void lm_queue_close(lm_queue *q, const lm_err *err);
+/* Consumer: detach up to max changes (a NULL-terminated list), waiting
+ * up to wait_ms for the first one. */
+lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n);
+/* Snapshot of producer state. Returns the queue length. */
+size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
+                     lm_err *err);
+void lm_change_list_free(lm_change *list);
+
+/* ---- shared status, read by the control socket and progress ---- */
+typedef enum {
+    LM_STATE_PREPARING,
+    LM_STATE_COPYING,
+    LM_STATE_CATCHING_UP,
+    LM_STATE_POSTPONED,
+    LM_STATE_CUTTING_OVER,
+    LM_STATE_DONE,
+    LM_STATE_FAILED,
+} lm_state;
+
+const char *lm_state_name(lm_state s);
+
+typedef struct lm_status {
+    pthread_mutex_t mu;
+    lm_state state;
+    uint64_t rows_copied;
+    uint64_t rows_estimated;
+    uint64_t changes_applied;
+    double lag_seconds;
+    const char *throttled; /* NULL or a static reason */
+    double started;        /* monotonic seconds */
+    /* operator requests (control socket) */
+    bool op_throttle;
+    bool op_cutover;
+    bool op_abort;
+    size_t op_chunk_size; /* 0 = unchanged */
+    char table[400];
+} lm_status;
+
+void lm_status_init(lm_status *st);
+void lm_status_destroy(lm_status *st);
+/* One JSON object describing the status (no newline). */
+struct lm_buf;
+void lm_status_json(lm_status *st, struct lm_buf *out);
+
+/* ---- control socket ---- */
+typedef struct lm_ctl lm_ctl;
+/* Listen on path: a stale socket file is replaced, a live one refused. */
+int lm_ctl_start(lm_ctl **out, const char *path, lm_status *st, lm_err *err);
+void lm_ctl_stop(lm_ctl *ctl);
+/* Client side: send one command, print the answer to stdout. */
+int lm_ctl_send(const char *path, const char *command, struct lm_buf *answer, lm_err *err);
+
+/* ---- progress ---- */
+void lm_progress_print(lm_status *st);
+
+double lm_now(void); /* monotonic seconds */
+
+#endif

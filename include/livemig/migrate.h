@@ -1,0 +1,39 @@
+/* `livemig migrate`: the pipeline preflight → shadow → copy ‖ tail →
+ * cutover → cleanup, driven against one engine. */
+#ifndef LIVEMIG_MIGRATE_H
+#define LIVEMIG_MIGRATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct lm_migrate_opts {
+    const char *dsn;
+    const char *table;
+    const char *alter;
+    const char *defaults_file;
+    bool execute;
+    bool force;
+    bool resume;
+    bool drop_old;
+    size_t chunk_size;
+    double max_lag;         /* seconds; copy pauses above it */
+    const char *throttle_flag;
+    const char *postpone_flag;
+    const char *control_socket;
+    double cutover_lock_timeout;
+    int cutover_retries;
+    unsigned server_id;
+    double progress_interval;
+} lm_migrate_opts;
+
+#define LM_MIGRATE_OPTS_INIT                                                                       \
+    {NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, 0, 5.0}
+
+/* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */
+extern volatile sig_atomic_t lm_interrupted;
+
+/* Returns the process exit code (0 done / dry run, 1 failed, 2 refused). */
+int lm_migrate_main(const lm_migrate_opts *opts);
+
+#endif

@@ -1,0 +1,96 @@
+/* The MariaDB/MySQL engine: everything that speaks its SQL dialect. */
+#ifndef LIVEMIG_MYSQL_H
+#define LIVEMIG_MYSQL_H
+
+#include <mysql.h>
+#include <stdbool.h>
+
+#include "livemig/binlog.h"
+#include "livemig/change.h"
+#include "livemig/dsn.h"
+#include "livemig/err.h"
+#include "livemig/plan.h"
+
+/* Connect (utf8mb4, time_zone '+00:00', autocommit on). */
+int lm_mysql_connect(MYSQL **out, const lm_dsn *dsn, lm_err *err);
+/* Run a statement; fills err with the server message, errno, sqlstate. */
+int lm_mysql_exec(MYSQL *c, const char *sql, lm_err *err);
+/* Run a query that returns one row of one value; *out malloc'd (NULL for SQL NULL). */
+int lm_mysql_query_value(MYSQL *c, const char *sql, char **out, lm_err *err);
+/* Quote an identifier with backticks into buf. */
+struct lm_buf;
+int lm_mysql_quote_ident(struct lm_buf *b, const char *ident);
+
+typedef struct lm_mysql_preflight_opts {
+    const char *table;
+    const char *alter;
+    bool execute; /* false: also validate the ALTER on a scratch shadow, then drop it */
+    bool force;   /* drop a leftover _<t>_new from an earlier run */
+    bool resume;
+} lm_mysql_preflight_opts;
+
+/* Check server settings, privileges, the table and its key; read both
+ * definitions; build the column map. With execute, creates the shadow
+ * `_<t>_new` with the ALTER applied; otherwise leaves nothing behind.
+ * Refusals are LM_EINVAL with a one-line message saying what to do. */
+int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *opts, lm_plan **out, lm_err *err);
+
+/* Current binlog position (SHOW MASTER STATUS). */
+int lm_mysql_binlog_pos(MYSQL *c, lm_binlog_pos *out, lm_err *err);
+
+/* Copy state: the last copied key (as text values, one per key column). */
+typedef struct lm_mysql_copy {
+    bool started;
+    bool done;
+    char **last_key; /* plan->src->nkey strings, NULL before the first chunk */
+    size_t *last_key_len;
+} lm_mysql_copy;
+
+/* Copy the next chunk of up to chunk_size rows in key order into the
+ * shadow (INSERT IGNORE … SELECT … LOCK IN SHARE MODE). Sets copy->done
+ * after the last chunk. */
+int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size_t chunk_size,
+                        size_t *rows_copied, lm_err *err);
+void lm_mysql_copy_free(lm_mysql_copy *copy);
+
+/* Apply a list of changes (in order) to the shadow in one transaction,
+ * from the row images only. Does not modify the changes. */
+int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, size_t *applied,
+                   lm_err *err);
+
+/* Cutover: the drain callback must return 0 once every change up to pos
+ * has been applied to the shadow, or an error (e.g. LM_ETIMEOUT). */
+typedef int (*lm_drain_fn)(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err);
+
+typedef struct lm_mysql_cutover_opts {
+    double lock_timeout_s; /* --cutover-lock-timeout */
+    bool drop_old;
+} lm_mysql_cutover_opts;
+
+/* The sentry algorithm (DESIGN.md). One attempt; on failure the table is
+ * untouched and err->retryable says whether to try again. */
+int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cutover_opts *opts,
+                     lm_drain_fn drain, void *drain_ctx, lm_err *err);
+
+/* Drop helper tables (shadow, sentry) created by this run: the undo. */
+int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, lm_err *err);
+
+/* Binlog stream from a live server (mariadb_rpl_open + mysql_net_read_packet). */
+typedef struct lm_binlog_stream lm_binlog_stream;
+typedef struct lm_binlog_stream_opts {
+    unsigned server_id;      /* unique replica id */
+    lm_binlog_pos start;     /* file + pos */
+    const char *gtid;        /* MariaDB GTID start state instead of file/pos, or NULL */
+    unsigned heartbeat_ms;   /* 0 = none */
+} lm_binlog_stream_opts;
+
+int lm_binlog_stream_open(lm_binlog_stream **out, const lm_dsn *dsn,
+                          const lm_binlog_stream_opts *opts, lm_err *err);
+/* Next raw event (header+body+crc). 1 = event, 0 = EOF, <0 error. The
+ * bytes stay valid until the next call. */
+int lm_binlog_stream_read(lm_binlog_stream *s, const uint8_t **data, size_t *len, lm_err *err);
+/* Make a blocked read return (from another thread): shuts the socket. */
+void lm_binlog_stream_interrupt(lm_binlog_stream *s);
+void lm_binlog_stream_close(lm_binlog_stream *s);
+
+#endif
