@@ -1,0 +1,436 @@
+/* The migration driver. It owns the order of the pipeline and the undo;
+ * every SQL statement lives in the engine (src/mysql). */
+#include "livemig/migrate.h"
+
+#include "livemig/buf.h"
+#include "livemig/core.h"
+#include "livemig/dsn.h"
+#include "livemig/log.h"
+#include "livemig/mysql.h"
+#include "mysql/tail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t lm_interrupted;
+
+#define APPLY_BATCH 1000
+#define APPLY_RETRIES 5
+
+typedef struct run {
+    const lm_migrate_opts *o;
+    lm_dsn dsn;
+    MYSQL *c;
+    lm_plan *plan;
+    lm_status st;
+    lm_queue q;
+    bool queue_ready;
+    lm_tail *tail;
+    lm_ctl *ctl;
+    double last_progress;
+} run;
+
+static void set_state(run *r, lm_state s)
+{
+    pthread_mutex_lock(&r->st.mu);
+    r->st.state = s;
+    pthread_mutex_unlock(&r->st.mu);
+}
+
+static void maybe_progress(run *r, bool force)
+{
+    double now = lm_now();
+
+    if (force || now - r->last_progress >= r->o->progress_interval) {
+        r->last_progress = now;
+        lm_progress_print(&r->st);
+    }
+}
+
+static bool file_exists(const char *path)
+{
+    return path && access(path, F_OK) == 0;
+}
+
+/* Stop requests: Ctrl-C, `abort` on the socket, or the stream failing. */
+static int check_stop(run *r, lm_err *err)
+{
+    bool abort_req, closed;
+    lm_err qerr = LM_ERR_INIT;
+
+    pthread_mutex_lock(&r->st.mu);
+    abort_req = r->st.op_abort;
+    pthread_mutex_unlock(&r->st.mu);
+    if (lm_interrupted)
+        return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
+    if (abort_req)
+        return lm_err_set(err, LM_EABORT, "aborted from the control socket; the table is "
+                                          "unchanged");
+    lm_queue_peek(&r->q, NULL, NULL, &closed, &qerr);
+    if (closed) {
+        if (qerr.code) {
+            *err = qerr;
+            return qerr.code;
+        }
+        return lm_err_set(err, LM_EIO, "the binlog stream stopped");
+    }
+    return 0;
+}
+
+static void update_lag(run *r)
+{
+    uint32_t oldest;
+    size_t len = lm_queue_peek(&r->q, NULL, &oldest, NULL, NULL);
+    double lag = 0;
+
+    if (len > 0 && oldest > 0) {
+        lag = difftime(time(NULL), (time_t)oldest);
+        if (lag < 0)
+            lag = 0;
+    }
+    pthread_mutex_lock(&r->st.mu);
+    r->st.lag_seconds = lag;
+    pthread_mutex_unlock(&r->st.mu);
+}
+
+/* Apply up to one batch of queued changes; *n says how many. The list is
+ * immutable, so a retry after a deadlock replays exactly the same thing. */
+static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
+{
+    size_t got = 0, applied = 0;
+    lm_change *list = lm_queue_pop(&r->q, APPLY_BATCH, wait_ms, &got);
+    int rc = 0;
+
+    *n = 0;
+    if (list == NULL)
+        goto done;
+    for (int attempt = 0;; attempt++) {
+        lm_err aerr = LM_ERR_INIT;
+        rc = lm_mysql_apply(r->c, r->plan, list, &applied, &aerr);
+        if (rc == 0)
+            break;
+        if (!aerr.retryable || attempt + 1 >= APPLY_RETRIES) {
+            *err = aerr;
+            lm_err_prefix(err, "applying changes to the shadow");
+            break;
+        }
+        lm_warn("applying changes: %s (retrying)", aerr.msg);
+        usleep(50000u << attempt);
+    }
+    lm_change_list_free(list);
+    if (rc == 0) {
+        *n = got;
+        pthread_mutex_lock(&r->st.mu);
+        r->st.changes_applied += got;
+        pthread_mutex_unlock(&r->st.mu);
+    }
+done:
+    update_lag(r);
+    return rc;
+}
+
+static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err)
+{
+    run *r = ctx;
+    double deadline = lm_now() + timeout_s;
+    lm_binlog_pos recv;
+    size_t n;
+    int rc;
+
+    for (;;) {
+        if ((rc = check_stop(r, err)) < 0)
+            return rc;
+        size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
+        if (len == 0 && lm_binlog_pos_cmp(&recv, pos) >= 0) {
+            /* Everything up to the locked position is in the shadow; the
+             * rename that follows is our own DDL. */
+            lm_tail_expect_ddl(r->tail, true);
+            return 0;
+        }
+        if (lm_now() > deadline) {
+            rc = lm_err_set(err, LM_ETIMEOUT,
+                            "the shadow did not catch up to %s:%llu within %.1fs under the lock",
+                            pos->file, (unsigned long long)pos->pos, timeout_s);
+            err->retryable = true;
+            return rc;
+        }
+        if ((rc = apply_some(r, 5, &n, err)) < 0)
+            return rc;
+    }
+}
+
+static const char *throttle_reason(run *r)
+{
+    bool op;
+    double lag;
+
+    pthread_mutex_lock(&r->st.mu);
+    op = r->st.op_throttle;
+    lag = r->st.lag_seconds;
+    pthread_mutex_unlock(&r->st.mu);
+    if (op)
+        return "operator";
+    if (file_exists(r->o->throttle_flag))
+        return "throttle-flag";
+    if (r->o->max_lag > 0 && lag > r->o->max_lag)
+        return "max-lag";
+    return NULL;
+}
+
+static void set_throttled(run *r, const char *reason)
+{
+    pthread_mutex_lock(&r->st.mu);
+    if (r->st.throttled != reason && reason)
+        lm_info("throttled: %s", reason);
+    r->st.throttled = reason;
+    pthread_mutex_unlock(&r->st.mu);
+}
+
+static int copy_phase(run *r, lm_err *err)
+{
+    lm_mysql_copy copy;
+    size_t chunk = r->o->chunk_size, rows, n;
+    int rc = 0;
+
+    memset(&copy, 0, sizeof(copy));
+    set_state(r, LM_STATE_COPYING);
+    while (!copy.done) {
+        if ((rc = check_stop(r, err)) < 0)
+            break;
+        if ((rc = apply_some(r, 0, &n, err)) < 0)
+            break;
+        const char *why = throttle_reason(r);
+        set_throttled(r, why);
+        if (why) {
+            /* Keep applying while throttled so the lag can shrink. */
+            if ((rc = apply_some(r, 200, &n, err)) < 0)
+                break;
+            maybe_progress(r, false);
+            continue;
+        }
+        pthread_mutex_lock(&r->st.mu);
+        if (r->st.op_chunk_size) {
+            chunk = r->st.op_chunk_size;
+            r->st.op_chunk_size = 0;
+        }
+        pthread_mutex_unlock(&r->st.mu);
+        if ((rc = lm_mysql_copy_chunk(r->c, r->plan, &copy, chunk, &rows, err)) < 0)
+            break;
+        pthread_mutex_lock(&r->st.mu);
+        r->st.rows_copied += rows;
+        pthread_mutex_unlock(&r->st.mu);
+        maybe_progress(r, false);
+    }
+    lm_mysql_copy_free(&copy);
+    return rc;
+}
+
+/* Apply until the shadow holds everything the server had logged when the
+ * copy finished, then wait while the postpone flag says so. */
+static int catch_up_phase(run *r, lm_err *err)
+{
+    lm_binlog_pos target, recv;
+    size_t n, len;
+    bool postponed = false, op_cutover;
+    int rc;
+
+    set_state(r, LM_STATE_CATCHING_UP);
+    set_throttled(r, NULL);
+    if ((rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
+        return rc;
+    for (;;) {
+        if ((rc = check_stop(r, err)) < 0)
+            return rc;
+        if ((rc = apply_some(r, 100, &n, err)) < 0)
+            return rc;
+        len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
+        maybe_progress(r, false);
+        if (len > 0 || lm_binlog_pos_cmp(&recv, &target) < 0)
+            continue;
+        pthread_mutex_lock(&r->st.mu);
+        op_cutover = r->st.op_cutover;
+        pthread_mutex_unlock(&r->st.mu);
+        if (file_exists(r->o->postpone_flag) && !op_cutover) {
+            if (!postponed) {
+                lm_info("cutover postponed while %s exists (or send `cutover` to the control "
+                        "socket)",
+                        r->o->postpone_flag);
+                set_state(r, LM_STATE_POSTPONED);
+                postponed = true;
+            }
+            continue;
+        }
+        return 0;
+    }
+}
+
+static int cutover_phase(run *r, lm_err *err)
+{
+    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old};
+    size_t n;
+    int rc = 0;
+
+    set_state(r, LM_STATE_CUTTING_OVER);
+    for (int attempt = 1; attempt <= r->o->cutover_retries; attempt++) {
+        lm_err cerr = LM_ERR_INIT;
+        if ((rc = check_stop(r, err)) < 0)
+            return rc;
+        rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr);
+        if (rc == 0)
+            return 0;
+        lm_tail_expect_ddl(r->tail, false);
+        if (!cerr.retryable || attempt == r->o->cutover_retries) {
+            *err = cerr;
+            lm_err_prefix(err, "cutover");
+            return rc;
+        }
+        lm_warn("cutover attempt %d/%d failed: %s; retrying", attempt, r->o->cutover_retries,
+                cerr.msg);
+        /* Catch up again before the next attempt. */
+        for (double until = lm_now() + 1.0; lm_now() < until;) {
+            if ((rc = apply_some(r, 100, &n, err)) < 0)
+                return rc;
+        }
+    }
+    return rc;
+}
+
+static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
+{
+    const lm_table_def *s = p->src, *d = p->dst;
+
+    printf("livemig plan for %s.%s (dry run: nothing was changed)\n", s->db, s->name);
+    printf("  alter:    %s\n", p->alter);
+    printf("  key:      %s (", s->key_name);
+    for (size_t i = 0; i < s->nkey; i++)
+        printf("%s%s", i ? ", " : "", s->cols[s->key_cols[i]].name);
+    printf(")\n  rows:     ~%llu (estimate)\n", (unsigned long long)s->rows_estimate);
+    printf("  columns:  ");
+    for (size_t i = 0; i < p->nmap; i++) {
+        const char *from = s->cols[p->map[i].src].name, *to = d->cols[p->map[i].dst].name;
+        if (strcmp(from, to) == 0)
+            printf("%s%s", i ? ", " : "", from);
+        else
+            printf("%s%s -> %s", i ? ", " : "", from, to);
+    }
+    printf("\n");
+    for (size_t i = 0; i < s->ncols; i++) {
+        bool mapped = false;
+        for (size_t k = 0; k < p->nmap; k++)
+            mapped |= p->map[k].src == i;
+        if (!mapped)
+            printf("  dropped:  %s\n", s->cols[i].name);
+    }
+    for (size_t i = 0; i < d->ncols; i++) {
+        bool mapped = false;
+        for (size_t k = 0; k < p->nmap; k++)
+            mapped |= p->map[k].dst == i;
+        if (!mapped)
+            printf("  added:    %s %s\n", d->cols[i].name, d->cols[i].column_type);
+    }
+    printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
+           p->shadow_name, o->chunk_size);
+    printf("  cutover:  atomic rename, writes blocked at most %.1fs; old table kept as %s%s\n",
+           o->cutover_lock_timeout, p->old_name, o->drop_old ? " then dropped" : "");
+    printf("run again with --execute to migrate\n");
+}
+
+static unsigned default_server_id(void)
+{
+    /* Must differ from every replica's id; pid and time make clashes unlikely. */
+    return 1000000000u + (unsigned)(getpid() % 100000) * 1000u + (unsigned)(time(NULL) % 1000);
+}
+
+int lm_migrate_main(const lm_migrate_opts *o)
+{
+    lm_mysql_preflight_opts pf = {o->table, o->alter, o->execute, o->force, o->resume};
+    lm_binlog_stream_opts so;
+    lm_err err = LM_ERR_INIT;
+    bool changed = false;
+    char *redacted = NULL;
+    run r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.o = o;
+    lm_status_init(&r.st);
+    if ((rc = lm_dsn_parse(&r.dsn, o->dsn, &err)) < 0)
+        goto cleanup;
+    if (o->defaults_file && (r.dsn.defaults_file = strdup(o->defaults_file)) == NULL) {
+        rc = lm_err_set(&err, LM_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (r.dsn.kind != LM_DSN_MYSQL) {
+        rc = lm_err_set(&err, LM_EINVAL, "only mysql:// and mariadb:// DSNs are supported so far");
+        goto cleanup;
+    }
+    snprintf(r.st.table, sizeof(r.st.table), "%s.%s", r.dsn.db, o->table);
+    if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
+        goto cleanup;
+    redacted = lm_dsn_redacted(&r.dsn);
+    lm_info("connecting to %s", redacted ? redacted : "server");
+    if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
+        goto cleanup;
+    if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
+        goto cleanup;
+    if (!o->execute) {
+        print_plan(r.plan, o);
+        goto cleanup;
+    }
+    /* The shadow exists from here: every failure below drops it. */
+    changed = true;
+    pthread_mutex_lock(&r.st.mu);
+    r.st.rows_estimated = r.plan->src->rows_estimate;
+    pthread_mutex_unlock(&r.st.mu);
+
+    /* The stream starts before the first row is copied. */
+    memset(&so, 0, sizeof(so));
+    so.server_id = o->server_id ? o->server_id : default_server_id();
+    so.heartbeat_ms = 1000;
+    if ((rc = lm_mysql_binlog_pos(r.c, &so.start, &err)) < 0)
+        goto cleanup;
+    lm_queue_init(&r.q, 100000);
+    r.queue_ready = true;
+    if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q,
+                            &err)) < 0)
+        goto cleanup;
+    lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r.plan->src->db,
+            r.plan->src->name, so.start.file, (unsigned long long)so.start.pos,
+            r.plan->shadow_name);
+    if ((rc = copy_phase(&r, &err)) < 0)
+        goto cleanup;
+    maybe_progress(&r, true);
+    if ((rc = catch_up_phase(&r, &err)) < 0)
+        goto cleanup;
+    if ((rc = cutover_phase(&r, &err)) < 0)
+        goto cleanup;
+    set_state(&r, LM_STATE_DONE);
+    maybe_progress(&r, true);
+    lm_info("done: %s.%s has the new schema%s", r.plan->src->db, r.plan->src->name,
+            o->drop_old ? "" : "; the old table is kept");
+
+cleanup:
+    lm_tail_stop(r.tail);
+    if (rc < 0) {
+        set_state(&r, LM_STATE_FAILED);
+        if (changed && r.c && r.plan) {
+            lm_err cerr = LM_ERR_INIT;
+            if (lm_mysql_cleanup(r.c, r.plan, &cerr) < 0)
+                lm_error("could not drop the helper tables: %s", cerr.msg);
+        }
+        lm_error("%s", err.msg[0] ? err.msg : "the migration failed");
+    }
+    lm_ctl_stop(r.ctl);
+    if (r.queue_ready)
+        lm_queue_destroy(&r.q);
+    lm_plan_free(r.plan);
+    if (r.c)
+        mysql_close(r.c);
+    lm_dsn_free(&r.dsn);
+    free(redacted);
+    lm_status_destroy(&r.st);
+    return rc < 0 ? lm_err_exit_code(&err, changed) : 0;
+}

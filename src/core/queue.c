@@ -1,0 +1,148 @@
+#include "livemig/core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void lm_change_free(lm_change *c)
+{
+    if (c == NULL)
+        return;
+    lm_row_free(c->before);
+    lm_row_free(c->after);
+    free(c);
+}
+
+void lm_change_list_free(lm_change *list)
+{
+    while (list) {
+        lm_change *next = list->next;
+        lm_change_free(list);
+        list = next;
+    }
+}
+
+int lm_queue_init(lm_queue *q, size_t max_len)
+{
+    memset(q, 0, sizeof(*q));
+    q->max_len = max_len;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cond, NULL);
+    return 0;
+}
+
+void lm_queue_destroy(lm_queue *q)
+{
+    lm_change_list_free(q->head);
+    q->head = q->tail = NULL;
+    pthread_cond_destroy(&q->cond);
+    pthread_mutex_destroy(&q->mu);
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop)
+{
+    struct timespec ts;
+
+    c->next = NULL;
+    pthread_mutex_lock(&q->mu);
+    /* Backpressure keeps memory bounded; the binlog itself is the buffer. */
+    while (q->max_len && q->len >= q->max_len && !(stop && *stop)) {
+        deadline_in(&ts, 100);
+        pthread_cond_timedwait(&q->cond, &q->mu, &ts);
+    }
+    if (q->tail)
+        q->tail->next = c;
+    else
+        q->head = c;
+    q->tail = c;
+    q->len++;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts)
+{
+    pthread_mutex_lock(&q->mu);
+    q->recv_pos = *pos;
+    if (ts)
+        q->last_ts = ts;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void lm_queue_close(lm_queue *q, const lm_err *err)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = true;
+    if (err && err->code && q->err.code == 0)
+        q->err = *err;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->mu);
+}
+
+lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n)
+{
+    lm_change *first, *last;
+    struct timespec ts;
+    size_t k = 0;
+
+    pthread_mutex_lock(&q->mu);
+    if (q->len == 0 && wait_ms > 0 && !q->closed) {
+        deadline_in(&ts, wait_ms);
+        while (q->len == 0 && !q->closed) {
+            if (pthread_cond_timedwait(&q->cond, &q->mu, &ts) == ETIMEDOUT)
+                break;
+        }
+    }
+    first = q->head;
+    last = NULL;
+    for (lm_change *c = first; c && k < max; c = c->next) {
+        last = c;
+        k++;
+    }
+    if (last) {
+        q->head = last->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        last->next = NULL;
+        q->len -= k;
+    } else {
+        first = NULL;
+    }
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->mu);
+    if (n)
+        *n = k;
+    return first;
+}
+
+size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
+                     lm_err *err)
+{
+    size_t len;
+
+    pthread_mutex_lock(&q->mu);
+    len = q->len;
+    if (recv_pos)
+        *recv_pos = q->recv_pos;
+    if (oldest_ts)
+        *oldest_ts = q->head ? q->head->timestamp : 0;
+    if (closed)
+        *closed = q->closed;
+    if (err)
+        *err = q->err;
+    pthread_mutex_unlock(&q->mu);
+    return len;
+}

@@ -1,0 +1,97 @@
+#include "livemig/buf.h"
+#include "livemig/core.h"
+#include "livemig/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+double lm_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *lm_state_name(lm_state s)
+{
+    static const char *names[] = {"preparing",    "copying", "catching-up", "postponed",
+                                  "cutting-over", "done",    "failed"};
+    return names[s];
+}
+
+void lm_status_init(lm_status *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_init(&st->mu, NULL);
+    st->started = lm_now();
+}
+
+void lm_status_destroy(lm_status *st)
+{
+    pthread_mutex_destroy(&st->mu);
+}
+
+void lm_status_json(lm_status *st, lm_buf *out)
+{
+    pthread_mutex_lock(&st->mu);
+    lm_buf_printf(out,
+                  "{\"state\":\"%s\",\"table\":", lm_state_name(st->state));
+    lm_buf_json_str(out, st->table, strlen(st->table));
+    lm_buf_printf(out,
+                  ",\"rows_copied\":%llu,\"rows_estimated\":%llu,\"changes_applied\":%llu,"
+                  "\"lag_seconds\":%.3f,\"throttled\":",
+                  (unsigned long long)st->rows_copied, (unsigned long long)st->rows_estimated,
+                  (unsigned long long)st->changes_applied, st->lag_seconds);
+    if (st->throttled)
+        lm_buf_json_str(out, st->throttled, strlen(st->throttled));
+    else
+        lm_buf_puts(out, "false");
+    lm_buf_printf(out, ",\"elapsed_seconds\":%.1f}", lm_now() - st->started);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void format_duration(char *out, size_t n, double s)
+{
+    long t = (long)(s + 0.5);
+
+    snprintf(out, n, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+}
+
+void lm_progress_print(lm_status *st)
+{
+    double elapsed, pct, eta = -1;
+    char eta_s[32] = "--:--:--", el_s[32];
+    uint64_t copied, est;
+
+    if (lm_log_json()) {
+        lm_buf b = LM_BUF_INIT;
+        lm_buf_puts(&b, "{\"event\":\"progress\",\"status\":");
+        lm_status_json(st, &b);
+        lm_buf_puts(&b, "}\n");
+        if (b.data)
+            fputs(b.data, stderr);
+        lm_buf_free(&b);
+        return;
+    }
+    pthread_mutex_lock(&st->mu);
+    elapsed = lm_now() - st->started;
+    copied = st->rows_copied;
+    est = st->rows_estimated > copied ? st->rows_estimated : copied;
+    pct = est ? 100.0 * (double)copied / (double)est : 100.0;
+    if (st->state == LM_STATE_COPYING && copied > 0 && est > copied)
+        eta = elapsed * (double)(est - copied) / (double)copied;
+    else if (st->state != LM_STATE_COPYING && st->state != LM_STATE_PREPARING)
+        eta = 0;
+    if (eta >= 0)
+        format_duration(eta_s, sizeof(eta_s), eta);
+    format_duration(el_s, sizeof(el_s), elapsed);
+    fprintf(stderr,
+            "livemig: %s copied %llu/%llu rows (%.1f%%), applied %llu changes, lag %.1fs, "
+            "state %s%s%s, elapsed %s, ETA %s\n",
+            st->table, (unsigned long long)copied, (unsigned long long)est, pct,
+            (unsigned long long)st->changes_applied, st->lag_seconds, lm_state_name(st->state),
+            st->throttled ? ", throttled: " : "", st->throttled ? st->throttled : "", el_s, eta_s);
+    pthread_mutex_unlock(&st->mu);
+}

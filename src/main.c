@@ -1,0 +1,223 @@
+/* livemig: online schema migration for MariaDB/MySQL (and PostgreSQL). */
+#include "livemig/buf.h"
+#include "livemig/core.h"
+#include "livemig/log.h"
+#include "livemig/migrate.h"
+#include "record/dump.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: livemig migrate --dsn URI --table T --alter 'SPEC' [--execute] [options]\n"
+    "       livemig dump FILE... [--format text|json]\n"
+    "       livemig ctl SOCKET COMMAND\n"
+    "       livemig --version | --help\n"
+    "\n"
+    "migrate options:\n"
+    "  --execute                    migrate (default: validate and print the plan)\n"
+    "  --chunk-size N               rows per copy chunk (default 1000)\n"
+    "  --max-lag SECONDS            pause the copy while the apply lags more (default 10)\n"
+    "  --throttle-flag FILE         pause the copy while FILE exists\n"
+    "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
+    "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
+    "  --cutover-retries N          cutover attempts (default 10)\n"
+    "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
+    "  --drop-old                   drop the old table after cutover\n"
+    "  --force                      drop a leftover shadow table from an earlier run\n"
+    "  --server-id N                replica id for the binlog stream\n"
+    "  --defaults-file FILE         read [client] credentials from FILE\n"
+    "  --progress-interval SECS     progress line rhythm (default 5)\n"
+    "  --log-format text|json       log and progress format\n"
+    "  --verbose                    debug logging\n"
+    "exit codes: 0 done (or dry run), 1 failed or aborted (table unchanged), 2 refused\n";
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    lm_interrupted = 1;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (*s == '\0' || *end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+
+    if (*s == '\0' || *end || v == 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+    fprintf(stderr, "livemig: invalid value for --%s: '%s'\n", opt, val);
+    return 2;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    enum { O_DSN = 256, O_TABLE, O_ALTER, O_EXECUTE, O_CHUNK, O_MAXLAG, O_THROTTLE, O_POSTPONE,
+           O_LOCKTO, O_RETRIES, O_SOCKET, O_DROPOLD, O_FORCE, O_RESUME, O_SERVERID, O_DEFAULTS,
+           O_INTERVAL, O_LOGFMT, O_VERBOSE };
+    static const struct option opts[] = {
+        {"dsn", required_argument, NULL, O_DSN},
+        {"table", required_argument, NULL, O_TABLE},
+        {"alter", required_argument, NULL, O_ALTER},
+        {"execute", no_argument, NULL, O_EXECUTE},
+        {"chunk-size", required_argument, NULL, O_CHUNK},
+        {"max-lag", required_argument, NULL, O_MAXLAG},
+        {"throttle-flag", required_argument, NULL, O_THROTTLE},
+        {"postpone-cutover-flag", required_argument, NULL, O_POSTPONE},
+        {"cutover-lock-timeout", required_argument, NULL, O_LOCKTO},
+        {"cutover-retries", required_argument, NULL, O_RETRIES},
+        {"control-socket", required_argument, NULL, O_SOCKET},
+        {"drop-old", no_argument, NULL, O_DROPOLD},
+        {"force", no_argument, NULL, O_FORCE},
+        {"resume", no_argument, NULL, O_RESUME},
+        {"server-id", required_argument, NULL, O_SERVERID},
+        {"defaults-file", required_argument, NULL, O_DEFAULTS},
+        {"progress-interval", required_argument, NULL, O_INTERVAL},
+        {"log-format", required_argument, NULL, O_LOGFMT},
+        {"verbose", no_argument, NULL, O_VERBOSE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lm_migrate_opts o = LM_MIGRATE_OPTS_INIT;
+    bool json = false, verbose = false;
+    size_t n;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DSN: o.dsn = optarg; break;
+        case O_TABLE: o.table = optarg; break;
+        case O_ALTER: o.alter = optarg; break;
+        case O_EXECUTE: o.execute = true; break;
+        case O_CHUNK:
+            if (parse_size(optarg, &o.chunk_size) < 0 || o.chunk_size > 1000000)
+                return bad_value("chunk-size", optarg);
+            break;
+        case O_MAXLAG:
+            if (parse_double(optarg, &o.max_lag) < 0)
+                return bad_value("max-lag", optarg);
+            break;
+        case O_THROTTLE: o.throttle_flag = optarg; break;
+        case O_POSTPONE: o.postpone_flag = optarg; break;
+        case O_LOCKTO:
+            if (parse_double(optarg, &o.cutover_lock_timeout) < 0 || o.cutover_lock_timeout < 0.1)
+                return bad_value("cutover-lock-timeout", optarg);
+            break;
+        case O_RETRIES:
+            if (parse_size(optarg, &n) < 0 || n > 1000)
+                return bad_value("cutover-retries", optarg);
+            o.cutover_retries = (int)n;
+            break;
+        case O_SOCKET: o.control_socket = optarg; break;
+        case O_DROPOLD: o.drop_old = true; break;
+        case O_FORCE: o.force = true; break;
+        case O_RESUME: o.resume = true; break;
+        case O_SERVERID:
+            if (parse_size(optarg, &n) < 0 || n > 4294967295u)
+                return bad_value("server-id", optarg);
+            o.server_id = (unsigned)n;
+            break;
+        case O_DEFAULTS: o.defaults_file = optarg; break;
+        case O_INTERVAL:
+            if (parse_double(optarg, &o.progress_interval) < 0 || o.progress_interval < 0.1)
+                return bad_value("progress-interval", optarg);
+            break;
+        case O_LOGFMT:
+            if (strcmp(optarg, "json") == 0)
+                json = true;
+            else if (strcmp(optarg, "text") != 0)
+                return bad_value("log-format", optarg);
+            break;
+        case O_VERBOSE: verbose = true; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "livemig: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!o.dsn || !o.table || !o.alter) {
+        fprintf(stderr, "livemig: migrate needs --dsn, --table and --alter (see livemig --help)\n");
+        return 2;
+    }
+    lm_log_setup(verbose ? LM_LOG_DEBUG : LM_LOG_INFO, json);
+    return lm_migrate_main(&o);
+}
+
+static int cmd_ctl(int argc, char **argv)
+{
+    lm_buf answer = LM_BUF_INIT;
+    lm_err err = LM_ERR_INIT;
+    int rc;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: livemig ctl SOCKET COMMAND\n");
+        return 2;
+    }
+    rc = lm_ctl_send(argv[1], argv[2], &answer, &err);
+    if (rc < 0) {
+        fprintf(stderr, "livemig: %s\n", err.msg);
+        lm_buf_free(&answer);
+        return 2;
+    }
+    if (answer.data)
+        fputs(answer.data, stdout);
+    rc = answer.data && strncmp(answer.data, "error", 5) == 0 ? 1 : 0;
+    lm_buf_free(&answer);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lm_log_setup(LM_LOG_INFO, false);
+
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("livemig %s\n", LIVEMIG_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dump") == 0)
+        return lm_dump_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ctl") == 0)
+        return cmd_ctl(argc - 1, argv + 1);
+    fprintf(stderr, "livemig: unknown command '%s' (try livemig --help)\n", argv[1]);
+    return 2;
+}

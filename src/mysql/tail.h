@@ -1,0 +1,20 @@
+/* The tail: a thread that reads the binlog stream, decodes it with
+ * livemig's decoder and queues the row changes of one table. */
+#ifndef LIVEMIG_MYSQL_TAIL_H
+#define LIVEMIG_MYSQL_TAIL_H
+
+#include "livemig/core.h"
+#include "livemig/dsn.h"
+#include "livemig/mysql.h"
+
+typedef struct lm_tail lm_tail;
+
+int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
+                  const char *db, const char *table, lm_queue *q, lm_err *err);
+/* From here on DDL on the table is ours (the cutover rename), not a reason to stop. */
+void lm_tail_expect_ddl(lm_tail *t, bool on);
+void lm_tail_stop(lm_tail *t);
+/* True when a QUERY event's text is DDL that names the table. Exposed for tests. */
+bool lm_tail_is_table_ddl(const char *query, const char *table);
+
+#endif
