@@ -1,0 +1,353 @@
+/* livemig dump FILE... [--format text|json]: decode binlog files with
+ * livemig's own decoder. Inputs are read through a small source interface
+ * so that the recording reader (zstd frames) can plug in beside raw files. */
+#include "record/dump.h"
+
+#include "livemig/binlog.h"
+#include "livemig/buf.h"
+#include "livemig/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { FMT_TEXT, FMT_JSON } dump_format;
+
+/* Where raw events come from: a binlog file now, a recording later. */
+typedef struct dump_source {
+    void *ctx;
+    int (*read)(void *ctx, const uint8_t **data, size_t *len, lm_err *err);
+    void (*close)(void *ctx);
+} dump_source;
+
+static int file_read(void *ctx, const uint8_t **data, size_t *len, lm_err *err)
+{
+    return lm_binlog_file_read(ctx, data, len, err);
+}
+
+static void file_close(void *ctx)
+{
+    lm_binlog_file_close(ctx);
+}
+
+static int source_open(dump_source *src, const char *path, lm_err *err)
+{
+    uint8_t magic[4] = {0};
+    lm_binlog_file *f;
+    FILE *fp;
+    size_t n;
+    int rc;
+
+    fp = fopen(path, "rb");
+    if (fp == NULL)
+        return lm_binlog_file_open(&f, path, err); /* reports the errno */
+    n = fread(magic, 1, 4, fp);
+    fclose(fp);
+    /* zstd frame or skippable frame: a recording (issue 4). */
+    if (n == 4 &&
+        ((magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) ||
+         ((magic[0] & 0xF0) == 0x50 && magic[1] == 0x2A && magic[2] == 0x4D && magic[3] == 0x18)))
+        return lm_err_set(err, LM_EINVAL, "%s: recordings are not supported by dump yet", path);
+    rc = lm_binlog_file_open(&f, path, err);
+    if (rc < 0)
+        return rc;
+    src->ctx = f;
+    src->read = file_read;
+    src->close = file_close;
+    return 0;
+}
+
+static const char *type_name(uint8_t t)
+{
+    switch (t) {
+    case LM_BL_QUERY:
+        return "QUERY";
+    case LM_BL_STOP:
+        return "STOP";
+    case LM_BL_ROTATE:
+        return "ROTATE";
+    case LM_BL_FORMAT_DESCRIPTION:
+        return "FORMAT_DESCRIPTION";
+    case LM_BL_XID:
+        return "XID";
+    case LM_BL_TABLE_MAP:
+        return "TABLE_MAP";
+    case LM_BL_WRITE_ROWS_V1:
+        return "WRITE_ROWS_V1";
+    case LM_BL_UPDATE_ROWS_V1:
+        return "UPDATE_ROWS_V1";
+    case LM_BL_DELETE_ROWS_V1:
+        return "DELETE_ROWS_V1";
+    case LM_BL_HEARTBEAT:
+        return "HEARTBEAT";
+    case LM_BL_WRITE_ROWS_V2:
+        return "WRITE_ROWS";
+    case LM_BL_UPDATE_ROWS_V2:
+        return "UPDATE_ROWS";
+    case LM_BL_DELETE_ROWS_V2:
+        return "DELETE_ROWS";
+    case LM_BL_GTID_MYSQL:
+        return "GTID";
+    case LM_BL_ANONYMOUS_GTID:
+        return "ANONYMOUS_GTID";
+    case LM_BL_PREVIOUS_GTIDS:
+        return "PREVIOUS_GTIDS";
+    case LM_BL_PARTIAL_UPDATE_ROWS:
+        return "PARTIAL_UPDATE_ROWS";
+    case LM_BL_TRANSACTION_PAYLOAD:
+        return "TRANSACTION_PAYLOAD";
+    case LM_BL_HEARTBEAT_V2:
+        return "HEARTBEAT_V2";
+    case LM_BL_ANNOTATE_ROWS:
+        return "ANNOTATE_ROWS";
+    case LM_BL_BINLOG_CHECKPOINT:
+        return "BINLOG_CHECKPOINT";
+    case LM_BL_GTID_MARIADB:
+        return "GTID";
+    case LM_BL_GTID_LIST:
+        return "GTID_LIST";
+    case LM_BL_START_ENCRYPTION:
+        return "START_ENCRYPTION";
+    case LM_BL_QUERY_COMPRESSED:
+        return "QUERY_COMPRESSED";
+    case LM_BL_WRITE_ROWS_COMPRESSED_V1:
+        return "WRITE_ROWS_COMPRESSED_V1";
+    case LM_BL_UPDATE_ROWS_COMPRESSED_V1:
+        return "UPDATE_ROWS_COMPRESSED_V1";
+    case LM_BL_DELETE_ROWS_COMPRESSED_V1:
+        return "DELETE_ROWS_COMPRESSED_V1";
+    default:
+        return NULL;
+    }
+}
+
+static const char *op_name(lm_row_op op)
+{
+    return op == LM_ROW_INSERT ? "insert" : op == LM_ROW_UPDATE ? "update" : "delete";
+}
+
+typedef struct dump_state {
+    dump_format fmt;
+    char gtid[128]; /* of the transaction being printed */
+    lm_buf line;
+} dump_state;
+
+static void emit(dump_state *st)
+{
+    lm_buf_putc(&st->line, '\n');
+    fwrite(st->line.data, 1, st->line.len, stdout);
+    lm_buf_reset(&st->line);
+}
+
+/* One JSON object per row change. */
+static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event *ev, lm_err *err)
+{
+    const lm_table_map *tm = ev->table;
+    lm_row before, after;
+    int rc;
+
+    while ((rc = lm_binlog_rows_next(d, &before, &after, err)) == 1) {
+        lm_buf *b = &st->line;
+        lm_buf_puts(b, "{\"file\":");
+        lm_buf_json_str(b, ev->at.file, strlen(ev->at.file));
+        lm_buf_printf(b, ",\"pos\":%llu,\"gtid\":", (unsigned long long)ev->at.pos);
+        if (st->gtid[0])
+            lm_buf_json_str(b, st->gtid, strlen(st->gtid));
+        else
+            lm_buf_puts(b, "null");
+        lm_buf_printf(b, ",\"ts\":%u,\"db\":", (unsigned)ev->hdr.timestamp);
+        lm_buf_json_str(b, tm->db, strlen(tm->db));
+        lm_buf_puts(b, ",\"table\":");
+        lm_buf_json_str(b, tm->table, strlen(tm->table));
+        lm_buf_printf(b, ",\"op\":\"%s\",\"before\":", op_name(ev->row_op));
+        if (before.cols)
+            lm_row_json(b, &before, tm);
+        else
+            lm_buf_puts(b, "null");
+        lm_buf_puts(b, ",\"after\":");
+        if (after.cols)
+            lm_row_json(b, &after, tm);
+        else
+            lm_buf_puts(b, "null");
+        lm_buf_putc(b, '}');
+        if (b->oom)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+        emit(st);
+    }
+    return rc;
+}
+
+static int event_text(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event *ev, lm_err *err)
+{
+    const char *name = type_name(ev->hdr.type);
+    lm_buf *b = &st->line;
+    unsigned nrows = 0;
+    int rc;
+
+    lm_buf_printf(b, "%s:%llu ", ev->at.file, (unsigned long long)ev->at.pos);
+    if (name)
+        lm_buf_puts(b, name);
+    else
+        lm_buf_printf(b, "UNKNOWN(%u)", ev->hdr.type);
+    switch (ev->hdr.type) {
+    case LM_BL_FORMAT_DESCRIPTION:
+        lm_buf_printf(b, " server=%s", ev->server_version);
+        break;
+    case LM_BL_ROTATE:
+        lm_buf_printf(b, " -> %s:%llu%s", ev->rotate.file, (unsigned long long)ev->rotate.pos,
+                      ev->rotate_fake ? " (fake)" : "");
+        break;
+    case LM_BL_QUERY:
+    case LM_BL_QUERY_COMPRESSED:
+        lm_buf_puts(b, " db=");
+        lm_buf_json_str(b, ev->query_db, strlen(ev->query_db));
+        /* fallthrough */
+    case LM_BL_ANNOTATE_ROWS:
+        lm_buf_puts(b, " query=");
+        lm_buf_json_str(b, ev->query, strlen(ev->query));
+        break;
+    case LM_BL_GTID_MYSQL:
+    case LM_BL_GTID_MARIADB:
+    case LM_BL_GTID_LIST:
+        lm_buf_printf(b, " %s", ev->gtid);
+        break;
+    case LM_BL_XID:
+        lm_buf_printf(b, " xid=%llu", (unsigned long long)ev->xid);
+        break;
+    case LM_BL_TABLE_MAP:
+        lm_buf_printf(b, " %s.%s id=%llu cols=%u", ev->table->db, ev->table->table,
+                      (unsigned long long)ev->table->table_id, ev->table->ncols);
+        break;
+    default:
+        if (ev->row_op == 0)
+            break;
+        while ((rc = lm_binlog_rows_next(d, NULL, NULL, err)) == 1)
+            nrows++;
+        if (rc < 0)
+            return rc;
+        if (ev->table)
+            lm_buf_printf(b, " %s.%s", ev->table->db, ev->table->table);
+        lm_buf_printf(b, " %s rows=%u", op_name(ev->row_op), nrows);
+        break;
+    }
+    if (b->oom)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    emit(st);
+    return 0;
+}
+
+static int dump_event(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event *ev, lm_err *err)
+{
+    switch (ev->hdr.type) {
+    case LM_BL_GTID_MYSQL:
+    case LM_BL_GTID_MARIADB:
+    case LM_BL_ANONYMOUS_GTID:
+        memcpy(st->gtid, ev->gtid, sizeof(st->gtid));
+        break;
+    default:
+        break;
+    }
+    if (st->fmt == FMT_TEXT)
+        return event_text(st, d, ev, err);
+    if (ev->row_op && ev->table)
+        return rows_json(st, d, ev, err);
+    if (ev->row_op && lm_binlog_rows_next(d, NULL, NULL, err) != 0)
+        return lm_err_set(err, LM_ECORRUPT, "rows event for an unknown table at %s:%llu",
+                          ev->at.file, (unsigned long long)ev->at.pos);
+    return 0;
+}
+
+/* Returns the exit status for this file: 0, 1 (unreadable/corrupt) or 2. */
+static int dump_file(dump_state *st, const char *path, lm_err *err)
+{
+    dump_source src = {0};
+    lm_binlog_decoder *d = NULL;
+    lm_binlog_event ev;
+    const uint8_t *data;
+    const char *base = strrchr(path, '/');
+    size_t len;
+    int rc;
+
+    rc = source_open(&src, path, err);
+    if (rc < 0)
+        return rc == LM_EINVAL ? 2 : 1; /* refused (a recording) vs unreadable */
+    rc = lm_binlog_decoder_new(&d, err);
+    if (rc < 0)
+        goto cleanup;
+    lm_binlog_decoder_set_file(d, base ? base + 1 : path, 4);
+    st->gtid[0] = '\0';
+    /* Read errors name the file and byte offset themselves; decode
+     * errors name the binlog position, so add the path. */
+    while ((rc = src.read(src.ctx, &data, &len, err)) == 1) {
+        rc = lm_binlog_feed(d, data, len, err);
+        while (rc == 0 && (rc = lm_binlog_next(d, &ev, err)) == 1)
+            rc = dump_event(st, d, &ev, err);
+        if (rc < 0) {
+            lm_err_prefix(err, "%s", path);
+            goto cleanup;
+        }
+    }
+cleanup:
+    fflush(stdout);
+    lm_binlog_decoder_free(d);
+    if (src.close)
+        src.close(src.ctx);
+    return rc < 0 ? 1 : 0;
+}
+
+static int usage(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "livemig: dump: %s\n", msg);
+    fprintf(stderr, "usage: livemig dump FILE... [--format text|json]\n");
+    return 2;
+}
+
+int lm_dump_main(int argc, char **argv)
+{
+    dump_state st = {FMT_TEXT, {0}, LM_BUF_INIT};
+    lm_err err = LM_ERR_INIT;
+    const char *fmt = NULL;
+    int i, nfiles = 0, rc = 0;
+    char **files = calloc((size_t)(argc > 0 ? argc : 1), sizeof(char *));
+
+    if (files == NULL)
+        return 1;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            fmt = argv[++i];
+        else if (strncmp(argv[i], "--format=", 9) == 0)
+            fmt = argv[i] + 9;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            free(files);
+            usage(NULL);
+            return 0;
+        } else if (strcmp(argv[i], "--") == 0) {
+            while (++i < argc)
+                files[nfiles++] = argv[i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            free(files);
+            fprintf(stderr, "livemig: dump: unknown option %s\n", argv[i]);
+            return usage(NULL);
+        } else
+            files[nfiles++] = argv[i];
+    }
+    if (fmt && strcmp(fmt, "json") == 0)
+        st.fmt = FMT_JSON;
+    else if (fmt && strcmp(fmt, "text") != 0) {
+        free(files);
+        return usage("--format must be text or json");
+    }
+    if (nfiles == 0) {
+        free(files);
+        return usage("no input file");
+    }
+    for (i = 0; i < nfiles && rc == 0; i++) {
+        rc = dump_file(&st, files[i], &err);
+        if (rc != 0)
+            fprintf(stderr, "livemig: %s\n", err.msg);
+    }
+    lm_buf_free(&st.line);
+    free(files);
+    return rc;
+}
