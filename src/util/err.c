@@ -19,14 +19,26 @@ int lm_err_set(lm_err *err, int code, const char *fmt, ...)
 
 void lm_err_prefix(lm_err *err, const char *fmt, ...)
 {
-    char prefix[256], old[sizeof(err->msg)];
+    char out[sizeof(err->msg)];
+    size_t n;
     va_list ap;
 
+    /* Build "prefix: old" by hand: truncating the old message is intended. */
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    vsnprintf(out, sizeof(out), fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+    n = strlen(out);
+    if (n + 2 < sizeof(out)) {
+        memcpy(out + n, ": ", 2);
+        n += 2;
+        size_t m = strnlen(err->msg, sizeof(err->msg) - 1);
+        if (m > sizeof(out) - 1 - n)
+            m = sizeof(out) - 1 - n;
+        memcpy(out + n, err->msg, m);
+        n += m;
+    }
+    out[n] = '\0';
+    memcpy(err->msg, out, sizeof(out));
 }
 
 void lm_err_clear(lm_err *err)

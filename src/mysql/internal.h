@@ -1,0 +1,93 @@
+/* Private to the MariaDB/MySQL engine (src/mysql): helpers shared by the
+ * preflight, copy, apply and cutover, and the pure pieces unit tests use. */
+#ifndef LIVEMIG_MYSQL_INTERNAL_H
+#define LIVEMIG_MYSQL_INTERNAL_H
+
+#include <mysql.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "livemig/binlog.h"
+#include "livemig/buf.h"
+#include "livemig/err.h"
+#include "livemig/plan.h"
+
+/* ---- conn.c ---- */
+
+/* Fill err from the connection's last error (message, errno, sqlstate,
+ * retryable for deadlocks, lock wait timeouts and lost connections).
+ * `what` says what was being done. Returns code. */
+int lm_my_fail(lm_err *err, MYSQL *c, int code, const char *what);
+/* True when a server/client errno is worth retrying. */
+bool lm_my_retryable(unsigned int no);
+/* Run a query and store its result (NULL result for statements). */
+int lm_my_query(MYSQL *c, const char *sql, MYSQL_RES **res, lm_err *err);
+/* Append a quoted, escaped string literal ('…') for the connection. */
+int lm_my_put_str(lm_buf *b, MYSQL *c, const char *s, size_t len);
+/* Append `db`.`name`. */
+int lm_my_put_table(lm_buf *b, const char *db, const char *name);
+
+/* ---- privs.c ---- */
+
+/* Refuse (LM_EINVAL, with the GRANT to run) when SHOW GRANTS lacks what a
+ * migration of a table in db needs. */
+int lm_my_check_privileges(MYSQL *c, const char *db, lm_err *err);
+
+/* ---- schema.c ---- */
+
+/* A unique index of a table (by column index into lm_table_def.cols). */
+typedef struct lm_ukey {
+    char *name;
+    bool primary;
+    bool usable; /* every column NOT NULL, whole-column (no prefix), not generated */
+    size_t ncols;
+    unsigned *cols;
+} lm_ukey;
+
+/* What livemig reads beyond lm_table_def: unique keys and collations. */
+typedef struct lm_table_extra {
+    size_t nkeys;
+    lm_ukey *keys;
+    size_t ncols;
+    char **collation; /* ncols entries, NULL for non-text */
+} lm_table_extra;
+
+/* Read db.name's definition. Returns 1 when read, 0 when the table does
+ * not exist (*out untouched), <0 on error. is_view set when it is a view
+ * (then nothing else is read). A table without a usable key is read with
+ * key_name NULL and nkey 0: the caller decides whether that is fatal. */
+int lm_my_read_table(MYSQL *c, const char *db, const char *name, lm_table_def **out,
+                     lm_table_extra *extra, bool *is_view, lm_err *err);
+void lm_table_extra_free(lm_table_extra *x);
+/* 1 when db.name exists (comment copied to *comment if not NULL), 0 when not. */
+int lm_my_table_exists(MYSQL *c, const char *db, const char *name, char **comment, lm_err *err);
+
+/* ---- alter.c (pure) ---- */
+
+typedef struct lm_rename {
+    char *from;
+    char *to;
+} lm_rename;
+
+/* Column renames in an ALTER spec: CHANGE [COLUMN] [IF EXISTS] old new …
+ * and RENAME COLUMN [IF EXISTS] old TO new. LM_EINVAL for a spec that
+ * renames the table or holds more than one statement. */
+int lm_alter_renames(const char *alter, lm_rename **out, size_t *n, lm_err *err);
+void lm_renames_free(lm_rename *r, size_t n);
+/* Columns the spec drops explicitly: DROP [COLUMN] [IF EXISTS] name. */
+int lm_alter_drops(const char *alter, char ***out, size_t *n, lm_err *err);
+void lm_names_free(char **names, size_t n);
+/* Build the column map source -> shadow: same name, or a rename. Refuses
+ * (LM_EINVAL) a source column that would silently disappear: one the new
+ * table lacks although the spec neither drops nor renames it. */
+int lm_alter_map(const lm_table_def *src, const lm_table_def *dst, const char *alter,
+                 lm_colpair **map, size_t *nmap, lm_err *err);
+
+/* ---- literal.c (pure) ---- */
+
+/* Append v as an SQL literal for the column `col` of the source table. */
+int lm_my_literal(lm_buf *b, const lm_value *v, const lm_column *col, lm_err *err);
+/* Two values equal as stored bytes/numbers (used to see a key change). */
+bool lm_my_value_eq(const lm_value *a, const lm_value *b);
+
+#endif
