@@ -14,7 +14,8 @@
  * sentry and only asks for t once A dropped it. A must not unlock t
  * before B queued for it, or writes queued on t would run on the old
  * table. With performance_schema's MDL instrument on we watch for B's
- * pending lock on t; otherwise we give B a grace period to queue. */
+ * pending lock on t; otherwise C probes the name _t_old with a zero lock
+ * wait: "lock wait timeout" means B holds it and has moved on to t. */
 #include "livemig/buf.h"
 #include "livemig/log.h"
 #include "livemig/mysql.h"
@@ -28,7 +29,7 @@
 
 #define SENTRY_COMMENT "livemig-sentry"
 #define POLL_US        2000
-#define GRACE_US       30000 /* without performance_schema: time for B to queue on t */
+#define GRACE_US       2000 /* from B taking _t_old to B queueing on t: microseconds */
 
 typedef struct cut {
     const lm_plan *p;
@@ -284,6 +285,34 @@ static bool mdl_instrumented(MYSQL *c)
     return on;
 }
 
+/* 1 when B holds the name _t_old (C's zero-wait probe times out on its
+ * metadata lock), 0 while the name is free (the table does not exist). */
+static int rename_holds_old_name(cut *k, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    int rc = 0;
+
+    lm_buf_puts(&q, "SELECT 1 FROM ");
+    lm_my_put_table(&q, k->p->src->db, k->p->old_name);
+    lm_buf_puts(&q, " LIMIT 0");
+    if (q.oom) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+    } else if (mysql_query(k->c, q.data) == 0) {
+        /* The name exists as a table again: not ours to judge, give up. */
+        MYSQL_RES *res = mysql_store_result(k->c);
+        if (res)
+            mysql_free_result(res);
+        rc = lm_err_set(err, LM_EFAIL, "%s.%s reappeared during the cutover", k->p->src->db,
+                        k->p->old_name);
+    } else if (mysql_errno(k->c) == 1205) {
+        rc = 1;
+    } else if (mysql_errno(k->c) != 1146) {
+        rc = lm_my_fail(err, k->c, LM_EDB, "probing the rename's progress");
+    }
+    lm_buf_free(&q);
+    return rc;
+}
+
 /* Wait (until deadline) for `probe` to say 1. */
 static int wait_for(cut *k, int (*probe)(cut *, lm_err *), double deadline, lm_err *err)
 {
@@ -372,6 +401,14 @@ static int swap(cut *k, double deadline, lm_err *err)
             goto cleanup; /* undo() stops B before t is released */
         }
     } else {
+        if ((rc = wait_for(k, rename_holds_old_name, deadline, err)) <= 0) {
+            if (rc == 0) {
+                rc = lm_err_set(err, LM_ETIMEOUT, "the rename was not seen taking %s in time",
+                                p->old_name);
+                err->retryable = true;
+            }
+            goto cleanup;
+        }
         sleep_us(GRACE_US);
     }
     if (mysql_query(k->a, "UNLOCK TABLES") != 0)
