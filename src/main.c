@@ -71,9 +71,27 @@ static int bad_value(const char *opt, const char *val)
 
 static int cmd_migrate(int argc, char **argv)
 {
-    enum { O_DSN = 256, O_TABLE, O_ALTER, O_EXECUTE, O_CHUNK, O_MAXLAG, O_THROTTLE, O_POSTPONE,
-           O_LOCKTO, O_RETRIES, O_SOCKET, O_DROPOLD, O_FORCE, O_RESUME, O_SERVERID, O_DEFAULTS,
-           O_INTERVAL, O_LOGFMT, O_VERBOSE };
+    enum {
+        O_DSN = 256,
+        O_TABLE,
+        O_ALTER,
+        O_EXECUTE,
+        O_CHUNK,
+        O_MAXLAG,
+        O_THROTTLE,
+        O_POSTPONE,
+        O_LOCKTO,
+        O_RETRIES,
+        O_SOCKET,
+        O_DROPOLD,
+        O_FORCE,
+        O_RESUME,
+        O_SERVERID,
+        O_DEFAULTS,
+        O_INTERVAL,
+        O_LOGFMT,
+        O_VERBOSE
+    };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
         {"table", required_argument, NULL, O_TABLE},
@@ -105,10 +123,18 @@ static int cmd_migrate(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_DSN: o.dsn = optarg; break;
-        case O_TABLE: o.table = optarg; break;
-        case O_ALTER: o.alter = optarg; break;
-        case O_EXECUTE: o.execute = true; break;
+        case O_DSN:
+            o.dsn = optarg;
+            break;
+        case O_TABLE:
+            o.table = optarg;
+            break;
+        case O_ALTER:
+            o.alter = optarg;
+            break;
+        case O_EXECUTE:
+            o.execute = true;
+            break;
         case O_CHUNK:
             if (parse_size(optarg, &o.chunk_size) < 0 || o.chunk_size > 1000000)
                 return bad_value("chunk-size", optarg);
@@ -117,8 +143,12 @@ static int cmd_migrate(int argc, char **argv)
             if (parse_double(optarg, &o.max_lag) < 0)
                 return bad_value("max-lag", optarg);
             break;
-        case O_THROTTLE: o.throttle_flag = optarg; break;
-        case O_POSTPONE: o.postpone_flag = optarg; break;
+        case O_THROTTLE:
+            o.throttle_flag = optarg;
+            break;
+        case O_POSTPONE:
+            o.postpone_flag = optarg;
+            break;
         case O_LOCKTO:
             if (parse_double(optarg, &o.cutover_lock_timeout) < 0 || o.cutover_lock_timeout < 0.1)
                 return bad_value("cutover-lock-timeout", optarg);
@@ -128,16 +158,26 @@ static int cmd_migrate(int argc, char **argv)
                 return bad_value("cutover-retries", optarg);
             o.cutover_retries = (int)n;
             break;
-        case O_SOCKET: o.control_socket = optarg; break;
-        case O_DROPOLD: o.drop_old = true; break;
-        case O_FORCE: o.force = true; break;
-        case O_RESUME: o.resume = true; break;
+        case O_SOCKET:
+            o.control_socket = optarg;
+            break;
+        case O_DROPOLD:
+            o.drop_old = true;
+            break;
+        case O_FORCE:
+            o.force = true;
+            break;
+        case O_RESUME:
+            o.resume = true;
+            break;
         case O_SERVERID:
             if (parse_size(optarg, &n) < 0 || n > 4294967295u)
                 return bad_value("server-id", optarg);
             o.server_id = (unsigned)n;
             break;
-        case O_DEFAULTS: o.defaults_file = optarg; break;
+        case O_DEFAULTS:
+            o.defaults_file = optarg;
+            break;
         case O_INTERVAL:
             if (parse_double(optarg, &o.progress_interval) < 0 || o.progress_interval < 0.1)
                 return bad_value("progress-interval", optarg);
@@ -148,9 +188,15 @@ static int cmd_migrate(int argc, char **argv)
             else if (strcmp(optarg, "text") != 0)
                 return bad_value("log-format", optarg);
             break;
-        case O_VERBOSE: verbose = true; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: fputs(usage_text, stderr); return 2;
+        case O_VERBOSE:
+            verbose = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return 2;
         }
     }
     if (optind < argc) {

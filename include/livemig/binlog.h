@@ -44,13 +44,37 @@ enum lm_binlog_type {
 
 /* Column types as they appear in TABLE_MAP. */
 enum lm_mysql_type {
-    LM_T_DECIMAL = 0, LM_T_TINY = 1, LM_T_SHORT = 2, LM_T_LONG = 3, LM_T_FLOAT = 4,
-    LM_T_DOUBLE = 5, LM_T_NULL = 6, LM_T_TIMESTAMP = 7, LM_T_LONGLONG = 8, LM_T_INT24 = 9,
-    LM_T_DATE = 10, LM_T_TIME = 11, LM_T_DATETIME = 12, LM_T_YEAR = 13, LM_T_NEWDATE = 14,
-    LM_T_VARCHAR = 15, LM_T_BIT = 16, LM_T_TIMESTAMP2 = 17, LM_T_DATETIME2 = 18,
-    LM_T_TIME2 = 19, LM_T_JSON = 245, LM_T_NEWDECIMAL = 246, LM_T_ENUM = 247, LM_T_SET = 248,
-    LM_T_TINY_BLOB = 249, LM_T_MEDIUM_BLOB = 250, LM_T_LONG_BLOB = 251, LM_T_BLOB = 252,
-    LM_T_VAR_STRING = 253, LM_T_STRING = 254, LM_T_GEOMETRY = 255,
+    LM_T_DECIMAL = 0,
+    LM_T_TINY = 1,
+    LM_T_SHORT = 2,
+    LM_T_LONG = 3,
+    LM_T_FLOAT = 4,
+    LM_T_DOUBLE = 5,
+    LM_T_NULL = 6,
+    LM_T_TIMESTAMP = 7,
+    LM_T_LONGLONG = 8,
+    LM_T_INT24 = 9,
+    LM_T_DATE = 10,
+    LM_T_TIME = 11,
+    LM_T_DATETIME = 12,
+    LM_T_YEAR = 13,
+    LM_T_NEWDATE = 14,
+    LM_T_VARCHAR = 15,
+    LM_T_BIT = 16,
+    LM_T_TIMESTAMP2 = 17,
+    LM_T_DATETIME2 = 18,
+    LM_T_TIME2 = 19,
+    LM_T_JSON = 245,
+    LM_T_NEWDECIMAL = 246,
+    LM_T_ENUM = 247,
+    LM_T_SET = 248,
+    LM_T_TINY_BLOB = 249,
+    LM_T_MEDIUM_BLOB = 250,
+    LM_T_LONG_BLOB = 251,
+    LM_T_BLOB = 252,
+    LM_T_VAR_STRING = 253,
+    LM_T_STRING = 254,
+    LM_T_GEOMETRY = 255,
 };
 
 typedef struct lm_binlog_header {
@@ -62,7 +86,7 @@ typedef struct lm_binlog_header {
     uint16_t flags;
 } lm_binlog_header;
 
-#define LM_BINLOG_HEADER_LEN 19
+#define LM_BINLOG_HEADER_LEN      19
 #define LM_BINLOG_FLAG_ARTIFICIAL 0x0020
 
 typedef struct lm_binlog_pos {
@@ -76,23 +100,23 @@ int lm_binlog_pos_cmp(const lm_binlog_pos *a, const lm_binlog_pos *b);
 typedef enum lm_value_kind {
     LM_VAL_ABSENT = 0, /* column not in this image (partial row image) */
     LM_VAL_NULL,
-    LM_VAL_INT,      /* i = sign-extended, u = zero-extended raw bits of the width */
-    LM_VAL_UINT,     /* signedness metadata said unsigned; i and u as above */
-    LM_VAL_FLOAT,    /* d */
-    LM_VAL_DOUBLE,   /* d */
-    LM_VAL_DECIMAL,  /* str/len: server text form, e.g. "-12.340" */
-    LM_VAL_STRING,   /* str/len: raw bytes in the column charset (CHAR/VARCHAR/TEXT*) */
-    LM_VAL_BLOB,     /* str/len: raw bytes (BLOB family, BINARY; TEXT when charset unknown) */
-    LM_VAL_DATE,     /* str: "YYYY-MM-DD" */
-    LM_VAL_TIME,     /* str: "[-]HH:MM:SS[.ffffff]" */
-    LM_VAL_DATETIME, /* str: "YYYY-MM-DD HH:MM:SS[.ffffff]" */
+    LM_VAL_INT,       /* i = sign-extended, u = zero-extended raw bits of the width */
+    LM_VAL_UINT,      /* signedness metadata said unsigned; i and u as above */
+    LM_VAL_FLOAT,     /* d */
+    LM_VAL_DOUBLE,    /* d */
+    LM_VAL_DECIMAL,   /* str/len: server text form, e.g. "-12.340" */
+    LM_VAL_STRING,    /* str/len: raw bytes in the column charset (CHAR/VARCHAR/TEXT*) */
+    LM_VAL_BLOB,      /* str/len: raw bytes (BLOB family, BINARY; TEXT when charset unknown) */
+    LM_VAL_DATE,      /* str: "YYYY-MM-DD" */
+    LM_VAL_TIME,      /* str: "[-]HH:MM:SS[.ffffff]" */
+    LM_VAL_DATETIME,  /* str: "YYYY-MM-DD HH:MM:SS[.ffffff]" */
     LM_VAL_TIMESTAMP, /* str: UTC "YYYY-MM-DD HH:MM:SS[.ffffff]"; i = epoch seconds, u = usec */
-    LM_VAL_YEAR,     /* i: 0 or 1901..2155 */
-    LM_VAL_BIT,      /* u: value; str/len: raw big-endian bytes */
-    LM_VAL_ENUM,     /* u: 1-based index (0 = ''); str: member name when known, else NULL */
-    LM_VAL_SET,      /* u: bitmask; str: comma list of member names when known, else NULL */
-    LM_VAL_JSON,     /* str/len: JSON text (MySQL binary JSON converted) */
-    LM_VAL_GEOMETRY, /* str/len: 4-byte SRID + WKB */
+    LM_VAL_YEAR,      /* i: 0 or 1901..2155 */
+    LM_VAL_BIT,       /* u: value; str/len: raw big-endian bytes */
+    LM_VAL_ENUM,      /* u: 1-based index (0 = ''); str: member name when known, else NULL */
+    LM_VAL_SET,       /* u: bitmask; str: comma list of member names when known, else NULL */
+    LM_VAL_JSON,      /* str/len: JSON text (MySQL binary JSON converted) */
+    LM_VAL_GEOMETRY,  /* str/len: 4-byte SRID + WKB */
 } lm_value_kind;
 
 typedef struct lm_value {
@@ -133,8 +157,8 @@ typedef enum lm_row_op { LM_ROW_INSERT = 1, LM_ROW_UPDATE, LM_ROW_DELETE } lm_ro
 
 typedef struct lm_binlog_event {
     lm_binlog_header hdr;
-    lm_binlog_pos at;     /* file and start position of this event (inner events: the payload's) */
-    uint64_t next_pos;    /* end position (from log_pos, else computed) */
+    lm_binlog_pos at;  /* file and start position of this event (inner events: the payload's) */
+    uint64_t next_pos; /* end position (from log_pos, else computed) */
     /* Filled according to hdr.type: */
     lm_binlog_pos rotate;      /* ROTATE: next file and position */
     bool rotate_fake;          /* ROTATE with ts == 0 / artificial */

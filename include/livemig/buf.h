@@ -12,7 +12,10 @@ typedef struct lm_buf {
     int oom; /* sticky: set once an allocation failed */
 } lm_buf;
 
-#define LM_BUF_INIT {NULL, 0, 0, 0}
+#define LM_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 int lm_buf_grow(lm_buf *b, size_t extra);
 int lm_buf_append(lm_buf *b, const void *data, size_t len);

@@ -7,8 +7,8 @@
 
 typedef struct lm_change {
     lm_row_op op;
-    lm_row *before; /* UPDATE, DELETE; owned */
-    lm_row *after;  /* INSERT, UPDATE; owned */
+    lm_row *before;    /* UPDATE, DELETE; owned */
+    lm_row *after;     /* INSERT, UPDATE; owned */
     lm_binlog_pos end; /* stream position after the event carrying it */
     uint32_t timestamp;
     struct lm_change *next;

@@ -27,11 +27,16 @@ typedef struct lm_err {
     char msg[1024];
 } lm_err;
 
-#define LM_ERR_INIT {0, 0, {0}, false, {0}}
+#define LM_ERR_INIT                                                                                \
+    {                                                                                              \
+        0, 0, {0}, false,                                                                          \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Set err (if it holds no error yet) and return code. */
-int lm_err_set(lm_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int lm_err_set(lm_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefix the existing message with context: "ctx: old message". */
 void lm_err_prefix(lm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lm_err_clear(lm_err *err);

@@ -17,7 +17,7 @@ typedef struct lm_migrate_opts {
     bool resume;
     bool drop_old;
     size_t chunk_size;
-    double max_lag;         /* seconds; copy pauses above it */
+    double max_lag; /* seconds; copy pauses above it */
     const char *throttle_flag;
     const char *postpone_flag;
     const char *control_socket;
@@ -28,7 +28,10 @@ typedef struct lm_migrate_opts {
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
-    {NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, 0, 5.0}
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, \
+            0, 5.0                                                                                 \
+    }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */
 extern volatile sig_atomic_t lm_interrupted;

@@ -78,10 +78,10 @@ int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, lm_err *err);
 /* Binlog stream from a live server (mariadb_rpl_open + mysql_net_read_packet). */
 typedef struct lm_binlog_stream lm_binlog_stream;
 typedef struct lm_binlog_stream_opts {
-    unsigned server_id;      /* unique replica id */
-    lm_binlog_pos start;     /* file + pos */
-    const char *gtid;        /* MariaDB GTID start state instead of file/pos, or NULL */
-    unsigned heartbeat_ms;   /* 0 = none */
+    unsigned server_id;    /* unique replica id */
+    lm_binlog_pos start;   /* file + pos */
+    const char *gtid;      /* MariaDB GTID start state instead of file/pos, or NULL */
+    unsigned heartbeat_ms; /* 0 = none */
 } lm_binlog_stream_opts;
 
 int lm_binlog_stream_open(lm_binlog_stream **out, const lm_dsn *dsn,

@@ -14,7 +14,7 @@ typedef struct lm_column {
     char *charset;     /* NULL for non-text */
     bool nullable;
     bool is_unsigned;
-    bool generated; /* virtual/stored generated: never written */
+    bool generated;   /* virtual/stored generated: never written */
     unsigned ordinal; /* 0-based position = binlog column index */
 } lm_column;
 
@@ -23,7 +23,7 @@ typedef struct lm_table_def {
     char *name;
     size_t ncols;
     lm_column *cols;
-    char *key_name;     /* the iteration key (PRIMARY or a NOT NULL unique key) */
+    char *key_name; /* the iteration key (PRIMARY or a NOT NULL unique key) */
     size_t nkey;
     unsigned *key_cols; /* indexes into cols, key order */
     uint64_t rows_estimate;

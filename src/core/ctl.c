@@ -191,8 +191,8 @@ int lm_ctl_send(const char *path, const char *command, lm_buf *answer_out, lm_er
         goto cleanup;
     }
     if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
-        rc = lm_err_set(err, LM_EIO, "cannot write to control socket %s: %s", path,
-                        strerror(errno));
+        rc =
+            lm_err_set(err, LM_EIO, "cannot write to control socket %s: %s", path, strerror(errno));
         goto cleanup;
     }
     while ((r = read(fd, buf, sizeof(buf))) > 0)

@@ -17,7 +17,7 @@
 
 volatile sig_atomic_t lm_interrupted;
 
-#define APPLY_BATCH 1000
+#define APPLY_BATCH   1000
 #define APPLY_RETRIES 5
 
 typedef struct run {
@@ -67,8 +67,9 @@ static int check_stop(run *r, lm_err *err)
     if (lm_interrupted)
         return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
     if (abort_req)
-        return lm_err_set(err, LM_EABORT, "aborted from the control socket; the table is "
-                                          "unchanged");
+        return lm_err_set(err, LM_EABORT,
+                          "aborted from the control socket; the table is "
+                          "unchanged");
     lm_queue_peek(&r->q, NULL, NULL, &closed, &qerr);
     if (closed) {
         if (qerr.code) {
@@ -394,12 +395,11 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     lm_queue_init(&r.q, 100000);
     r.queue_ready = true;
-    if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q,
-                            &err)) < 0)
+    if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q, &err)) <
+        0)
         goto cleanup;
-    lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r.plan->src->db,
-            r.plan->src->name, so.start.file, (unsigned long long)so.start.pos,
-            r.plan->shadow_name);
+    lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r.plan->src->db, r.plan->src->name,
+            so.start.file, (unsigned long long)so.start.pos, r.plan->shadow_name);
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     maybe_progress(&r, true);

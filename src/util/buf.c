@@ -128,10 +128,18 @@ int lm_buf_json_str(lm_buf *b, const char *s, size_t len)
             i++;
         } else if (c < 0x20) {
             switch (c) {
-            case '\n': lm_buf_puts(b, "\\n"); break;
-            case '\r': lm_buf_puts(b, "\\r"); break;
-            case '\t': lm_buf_puts(b, "\\t"); break;
-            default: lm_buf_printf(b, "\\u%04x", c); break;
+            case '\n':
+                lm_buf_puts(b, "\\n");
+                break;
+            case '\r':
+                lm_buf_puts(b, "\\r");
+                break;
+            case '\t':
+                lm_buf_puts(b, "\\t");
+                break;
+            default:
+                lm_buf_printf(b, "\\u%04x", c);
+                break;
             }
             i++;
         } else if ((n = utf8_seq_len(p + i, len - i)) == 0) {
