@@ -224,6 +224,36 @@ static int check_counts(cut *k, lm_err *err)
                       (long long)(src - dst), k->p->src->db, k->p->src->name, src, dst);
 }
 
+/* The shadow's AUTO_INCREMENT counter comes from its highest copied id; the
+ * source's may be higher (rows deleted at the top), and ids must not be
+ * reused after the swap. Read under the lock, so the value is final. */
+static int carry_auto_increment(cut *k, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    char *v = NULL;
+    int rc;
+
+    lm_buf_puts(&q, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+    lm_my_put_str(&q, k->c, k->p->src->db, strlen(k->p->src->db));
+    lm_buf_puts(&q, " AND TABLE_NAME = ");
+    lm_my_put_str(&q, k->c, k->p->src->name, strlen(k->p->src->name));
+    if ((rc = q.oom ? lm_err_set(err, LM_ENOMEM, "out of memory")
+                    : lm_mysql_query_value(k->c, q.data, &v, err)) < 0 ||
+        v == NULL)
+        goto cleanup;
+    lm_buf_reset(&q);
+    lm_buf_puts(&q, "ALTER TABLE ");
+    lm_my_put_table(&q, k->p->src->db, k->p->shadow_name);
+    lm_buf_printf(&q, " AUTO_INCREMENT = %llu", strtoull(v, NULL, 10));
+    rc = run(k->c, &q, err);
+cleanup:
+    if (rc < 0)
+        lm_err_prefix(err, "carrying the AUTO_INCREMENT counter over");
+    free(v);
+    lm_buf_free(&q);
+    return rc;
+}
+
 /* 1 when C sees B waiting on a metadata lock in its RENAME, 0 when not (yet). */
 static int rename_waiting(cut *k, lm_err *err)
 {
@@ -456,6 +486,8 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     if ((rc = drain(drain_ctx, &pos, remaining > 0.05 ? remaining : 0.05, err)) < 0)
         goto fail;
     if (plan->adds_unique && (rc = check_counts(&k, err)) < 0)
+        goto fail;
+    if ((rc = carry_auto_increment(&k, err)) < 0)
         goto fail;
     /* The rename may wait up to the rest of the budget, and at least 100 ms. */
     remaining = k.t0 + t - now_s();
