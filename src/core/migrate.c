@@ -190,6 +190,26 @@ static void set_throttled(run *r, const char *reason)
     pthread_mutex_unlock(&r->st.mu);
 }
 
+/* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
+ * state moves only after it commits, so a deadlock just copies it again. */
+static int copy_chunk(run *r, lm_mysql_copy *copy, size_t chunk, size_t *rows, lm_err *err)
+{
+    int rc;
+
+    for (int attempt = 0;; attempt++) {
+        lm_err cerr = LM_ERR_INIT;
+        rc = lm_mysql_copy_chunk(r->c, r->plan, copy, chunk, rows, &cerr);
+        if (rc == 0)
+            return 0;
+        if (!cerr.retryable || attempt + 1 >= APPLY_RETRIES) {
+            *err = cerr;
+            return rc;
+        }
+        lm_warn("copying a chunk: %s (retrying)", cerr.msg);
+        usleep(50000u << attempt);
+    }
+}
+
 static int copy_phase(run *r, lm_err *err)
 {
     lm_mysql_copy copy;
@@ -218,7 +238,7 @@ static int copy_phase(run *r, lm_err *err)
             r->st.op_chunk_size = 0;
         }
         pthread_mutex_unlock(&r->st.mu);
-        if ((rc = lm_mysql_copy_chunk(r->c, r->plan, &copy, chunk, &rows, err)) < 0)
+        if ((rc = copy_chunk(r, &copy, chunk, &rows, err)) < 0)
             break;
         pthread_mutex_lock(&r->st.mu);
         r->st.rows_copied += rows;

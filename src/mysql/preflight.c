@@ -287,7 +287,7 @@ static int make_shadow(MYSQL *c, const char *db, const char *scratch, const lm_p
                        bool *created, lm_err *err)
 {
     lm_buf q = LM_BUF_INIT;
-    int rc;
+    int rc = 0;
 
     lm_buf_puts(&q, "CREATE TABLE ");
     lm_my_put_table(&q, db, scratch);
