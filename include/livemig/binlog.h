@@ -94,6 +94,9 @@ typedef struct lm_binlog_pos {
     uint64_t pos;
 } lm_binlog_pos;
 
+/* True for WRITE/UPDATE/DELETE rows events of every version and flavour. */
+bool lm_binlog_type_is_rows(uint8_t type);
+
 /* <0, 0, >0 like strcmp: files compare by their numeric suffix. */
 int lm_binlog_pos_cmp(const lm_binlog_pos *a, const lm_binlog_pos *b);
 

@@ -10,6 +10,7 @@
 
 #include "livemig/binlog.h"
 #include "livemig/change.h"
+#include "livemig/clock.h"
 #include "livemig/err.h"
 
 /* ---- change queue: stream thread produces, applier consumes ---- */
@@ -85,7 +86,5 @@ int lm_ctl_send(const char *path, const char *command, struct lm_buf *answer, lm
 
 /* ---- progress ---- */
 void lm_progress_print(lm_status *st);
-
-double lm_now(void); /* monotonic seconds */
 
 #endif

@@ -34,3 +34,22 @@ int lm_binlog_pos_cmp(const lm_binlog_pos *a, const lm_binlog_pos *b)
         return a->pos < b->pos ? -1 : 1;
     return 0;
 }
+
+bool lm_binlog_type_is_rows(uint8_t type)
+{
+    switch (type) {
+    case LM_BL_WRITE_ROWS_V1:
+    case LM_BL_UPDATE_ROWS_V1:
+    case LM_BL_DELETE_ROWS_V1:
+    case LM_BL_WRITE_ROWS_V2:
+    case LM_BL_UPDATE_ROWS_V2:
+    case LM_BL_DELETE_ROWS_V2:
+    case LM_BL_PARTIAL_UPDATE_ROWS: /* decoding refuses it: a loud stop, not a skip */
+    case LM_BL_WRITE_ROWS_COMPRESSED_V1:
+    case LM_BL_UPDATE_ROWS_COMPRESSED_V1:
+    case LM_BL_DELETE_ROWS_COMPRESSED_V1:
+        return true;
+    default:
+        return false;
+    }
+}

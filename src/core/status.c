@@ -1,18 +1,11 @@
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/core.h"
 #include "livemig/log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-double lm_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *lm_state_name(lm_state s)
 {

@@ -17,6 +17,7 @@
  * pending lock on t; otherwise C probes the name _t_old with a zero lock
  * wait: "lock wait timeout" means B holds it and has moved on to t. */
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/log.h"
 #include "livemig/mysql.h"
 #include "mysql/internal.h"
@@ -38,19 +39,6 @@ typedef struct cut {
     bool have_ps; /* performance_schema MDL instrument usable */
     double t0;
 } cut;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
 
 static int run(MYSQL *c, lm_buf *q, lm_err *err)
 {
@@ -180,7 +168,7 @@ static int lock_tables(cut *k, unsigned tsec, lm_err *err)
     lm_buf_puts(&q, " WRITE, ");
     lm_my_put_table(&q, p->src->db, p->old_name);
     lm_buf_puts(&q, " WRITE");
-    k->t0 = now_s();
+    k->t0 = lm_now();
     if ((rc = run(k->a, &q, err)) < 0) {
         lm_err_prefix(err, "locking %s.%s", p->src->db, p->src->name);
         goto cleanup;
@@ -351,9 +339,9 @@ static int wait_for(cut *k, int (*probe)(cut *, lm_err *), double deadline, lm_e
     for (;;) {
         if ((rc = probe(k, err)) != 0)
             return rc;
-        if (now_s() > deadline)
+        if (lm_now() > deadline)
             return 0;
-        sleep_us(POLL_US);
+        lm_sleep_us(POLL_US);
     }
 }
 
@@ -439,7 +427,7 @@ static int swap(cut *k, double deadline, lm_err *err)
             }
             goto cleanup;
         }
-        sleep_us(GRACE_US);
+        lm_sleep_us(GRACE_US);
     }
     if (mysql_query(k->a, "UNLOCK TABLES") != 0)
         lm_warn("cutover: UNLOCK TABLES failed (%s): the lock goes with the connection",
@@ -482,7 +470,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     /* Under LOCK TABLES, A may touch nothing else: C reads the position. */
     if ((rc = lm_mysql_binlog_pos(k.c, &pos, err)) < 0)
         goto fail;
-    remaining = t - (now_s() - k.t0);
+    remaining = t - (lm_now() - k.t0);
     if ((rc = drain(drain_ctx, &pos, remaining > 0.05 ? remaining : 0.05, err)) < 0)
         goto fail;
     if (plan->adds_unique && (rc = check_counts(&k, err)) < 0)
@@ -490,10 +478,10 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     if ((rc = carry_auto_increment(&k, err)) < 0)
         goto fail;
     /* The rename may wait up to the rest of the budget, and at least 100 ms. */
-    remaining = k.t0 + t - now_s();
-    if ((rc = swap(&k, now_s() + (remaining > 0.1 ? remaining : 0.1), err)) < 0)
+    remaining = k.t0 + t - lm_now();
+    if ((rc = swap(&k, lm_now() + (remaining > 0.1 ? remaining : 0.1), err)) < 0)
         goto fail;
-    ms = (now_s() - k.t0) * 1000.0;
+    ms = (lm_now() - k.t0) * 1000.0;
     lm_info("cutover: %s.%s renamed; writes were blocked for %.0f ms", plan->src->db,
             plan->src->name, ms);
     if (opts->drop_old) {
@@ -510,7 +498,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
 fail:
     undo(&k);
     lm_info("cutover attempt undone after %.0f ms of lock; %s.%s unchanged",
-            k.t0 > 0 ? (now_s() - k.t0) * 1000.0 : 0.0, plan->src->db, plan->src->name);
+            k.t0 > 0 ? (lm_now() - k.t0) * 1000.0 : 0.0, plan->src->db, plan->src->name);
 cleanup:
     if (k.a)
         mysql_close(k.a);

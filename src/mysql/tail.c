@@ -83,20 +83,13 @@ static int queue_rows(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
 
 static int handle_event(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
 {
-    switch (ev->hdr.type) {
-    case LM_BL_WRITE_ROWS_V1:
-    case LM_BL_UPDATE_ROWS_V1:
-    case LM_BL_DELETE_ROWS_V1:
-    case LM_BL_WRITE_ROWS_V2:
-    case LM_BL_UPDATE_ROWS_V2:
-    case LM_BL_DELETE_ROWS_V2:
-    case LM_BL_WRITE_ROWS_COMPRESSED_V1:
-    case LM_BL_UPDATE_ROWS_COMPRESSED_V1:
-    case LM_BL_DELETE_ROWS_COMPRESSED_V1:
+    if (lm_binlog_type_is_rows(ev->hdr.type)) {
         if (ev->table && strcmp(ev->table->db, t->db) == 0 &&
             strcmp(ev->table->table, t->table) == 0)
             return queue_rows(t, ev, err);
         return 0;
+    }
+    switch (ev->hdr.type) {
     case LM_BL_QUERY:
     case LM_BL_QUERY_COMPRESSED:
         if (ev->query && !t->expect_ddl && lm_tail_is_table_ddl(ev->query, t->table) &&

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/dsn.h"
 #include "livemig/err.h"
 
@@ -853,20 +854,13 @@ typedef struct worker {
     pthread_t thread;
 } worker;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double t_start;
 
 static bool should_stop(void)
 {
     if (atomic_load(&stop_flag))
         return true;
-    if (opt.seconds > 0 && now_s() - t_start >= opt.seconds)
+    if (opt.seconds > 0 && lm_now() - t_start >= opt.seconds)
         return true;
     if (opt.stop_file && access(opt.stop_file, F_OK) == 0)
         return true;
@@ -1235,7 +1229,7 @@ static void *worker_main(void *arg)
     w->tname = xmalloc(sch.ncols * sizeof *w->tname);
     memset(w->tname, 0, sch.ncols * sizeof *w->tname);
     refresh_tnames(w);
-    double interval = opt.tps > 0 ? opt.threads / opt.tps : 0, next = now_s();
+    double interval = opt.tps > 0 ? opt.threads / opt.tps : 0, next = lm_now();
     while (!should_stop()) {
         /* One transaction of 1..4 operations, retried as a whole. */
         rng saved = w->r;
@@ -1277,11 +1271,11 @@ static void *worker_main(void *arg)
         }
         if (interval > 0) {
             next += interval;
-            double d = next - now_s();
+            double d = next - lm_now();
             if (d > 0)
                 sleep_s(d);
             else if (d < -1)
-                next = now_s();
+                next = lm_now();
         }
     }
     mysql_close(w->c);
@@ -1322,7 +1316,7 @@ int main(int argc, char **argv)
 
     worker *ws = xmalloc((size_t)opt.threads * sizeof *ws);
     memset(ws, 0, (size_t)opt.threads * sizeof *ws);
-    t_start = now_s();
+    t_start = lm_now();
     fprintf(stderr, "workload: %d thread(s) on %s (reference %s), %zu columns, seed %" PRIu64 "\n",
             opt.threads, opt.table, opt.ref, sch.ncols - nskip, opt.seed);
     for (int i = 0; i < opt.threads; i++) {
@@ -1346,7 +1340,7 @@ int main(int argc, char **argv)
     }
     printf("workload: seconds=%.1f commits=%lu inserts=%lu updates=%lu key_changes=%lu "
            "deletes=%lu retries=%lu dup_keys=%lu t_refreshes=%lu diverged=%lu\n",
-           now_s() - t_start, total.commits, total.inserts, total.updates, total.key_changes,
+           lm_now() - t_start, total.commits, total.inserts, total.updates, total.key_changes,
            total.deletes, total.retries, total.dups, total.refreshes, total.diverged);
     free(ws);
     mysql_library_end();
