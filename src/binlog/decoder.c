@@ -331,6 +331,14 @@ static int decode_event(lm_binlog_decoder *d, lm_binlog_event *ev, const uint8_t
                           d->file, (unsigned long long)d->pos, h->event_size, len);
     snprintf(ev->at.file, sizeof(ev->at.file), "%s", inner ? d->pay_at.file : d->file);
     ev->at.pos = inner ? d->pay_at.pos : d->pos;
+    /* A server-written event ends at log_pos: its start is known even
+     * when the events before it were left out (a filtered recording). */
+    if (!inner && h->log_pos >= len && !(h->flags & LM_BINLOG_FLAG_ARTIFICIAL) &&
+        h->type != LM_BL_FORMAT_DESCRIPTION && h->type != LM_BL_ROTATE &&
+        h->type != LM_BL_HEARTBEAT && h->type != LM_BL_HEARTBEAT_V2) {
+        ev->at.pos = h->log_pos - len;
+        d->pos = ev->at.pos;
+    }
 
     if (h->type == LM_BL_FORMAT_DESCRIPTION && !inner) {
         rc = decode_fde(d, ev, raw, len, err);

@@ -209,6 +209,26 @@ static int text_json(lm_buf *out, const char *str, size_t n, unsigned charset)
     return rc;
 }
 
+/* Integers without printf: they are most of what a dump prints. */
+static int put_u64(lm_buf *out, uint64_t u, bool neg)
+{
+    char t[24];
+    size_t n = sizeof(t);
+
+    do {
+        t[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg)
+        t[--n] = '-';
+    return lm_buf_append(out, t + n, sizeof(t) - n);
+}
+
+static int put_i64(lm_buf *out, int64_t i)
+{
+    return put_u64(out, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i, i < 0);
+}
+
 int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsigned col)
 {
     char text[64];
@@ -221,14 +241,16 @@ int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsign
         return lm_buf_puts(out, "null");
     case LM_VAL_INT:
     case LM_VAL_YEAR:
-        return lm_buf_printf(out, "%lld", (long long)v->i);
+        return put_i64(out, v->i);
     case LM_VAL_UINT:
     case LM_VAL_BIT:
-        return lm_buf_printf(out, "%llu", (unsigned long long)v->u);
+        return put_u64(out, v->u, false);
     case LM_VAL_FLOAT:
     case LM_VAL_DOUBLE:
         lm_bl_float_text(v->d, v->kind == LM_VAL_FLOAT, text, sizeof(text));
-        return lm_buf_printf(out, "\"%s\"", text);
+        lm_buf_putc(out, '"');
+        lm_buf_puts(out, text);
+        return lm_buf_putc(out, '"');
     case LM_VAL_DECIMAL:
     case LM_VAL_DATE:
     case LM_VAL_TIME:
@@ -245,7 +267,7 @@ int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsign
     case LM_VAL_SET:
         if (v->str)
             return lm_buf_json_str(out, v->str, v->len);
-        return lm_buf_printf(out, "%llu", (unsigned long long)v->u);
+        return put_u64(out, v->u, false);
     }
     return lm_buf_puts(out, "null");
 }
@@ -265,8 +287,11 @@ int lm_row_json(lm_buf *out, const lm_row *row, const lm_table_map *tm)
         /* Named like mariadb-binlog (@1, @2, …) without column names. */
         if (tm && tm->names && i < tm->ncols)
             lm_buf_json_str(out, tm->names[i], strlen(tm->names[i]));
-        else
-            lm_buf_printf(out, "\"@%u\"", i + 1);
+        else {
+            lm_buf_puts(out, "\"@");
+            put_u64(out, i + 1, false);
+            lm_buf_putc(out, '"');
+        }
         lm_buf_putc(out, ':');
         lm_value_json(out, &row->cols[i], tm, i);
     }

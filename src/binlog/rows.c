@@ -157,6 +157,7 @@ static int ensure_vals(lm_binlog_decoder *d, unsigned n)
 int lm_binlog_rows_next(lm_binlog_decoder *d, lm_row *before, lm_row *after, lm_err *err)
 {
     lm_bl_rows *r = &d->rows;
+    const uint8_t *p0;
     int rc;
 
     if (before)
@@ -176,6 +177,7 @@ int lm_binlog_rows_next(lm_binlog_decoder *d, lm_row *before, lm_row *after, lm_
     if (ensure_vals(d, r->tm->ncols ? r->tm->ncols : 1) < 0)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     lm_bl_arena_reset(&d->arena);
+    p0 = r->p;
     if (r->op != LM_ROW_INSERT) {
         rc = decode_image(d, r->present, d->before, err);
         if (rc < 0)
@@ -189,6 +191,11 @@ int lm_binlog_rows_next(lm_binlog_decoder *d, lm_row *before, lm_row *after, lm_
             goto fail;
         if (after)
             *after = (lm_row){r->tm->ncols, d->after};
+    }
+    /* A row of no bytes (a map of zero columns) would repeat forever. */
+    if (r->p == p0) {
+        rc = lm_err_set(err, LM_ECORRUPT, "%s.%s: empty row image", r->tm->db, r->tm->table);
+        goto fail;
     }
     return 1;
 fail:

@@ -1,7 +1,8 @@
-/* livemig dump FILE... [--format text|json]: decode binlog files with
- * livemig's own decoder. Inputs are read through a small source interface
- * so that the recording reader (zstd frames) can plug in beside raw files. */
+/* livemig dump FILE... [--format text|json] [--tables LIST]: decode binlog
+ * files and recordings (told apart by magic, record/reader.c) with
+ * livemig's own decoder. */
 #include "record/dump.h"
+#include "record/record.h"
 
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
@@ -12,50 +13,6 @@
 #include <string.h>
 
 typedef enum { FMT_TEXT, FMT_JSON } dump_format;
-
-/* Where raw events come from: a binlog file now, a recording later. */
-typedef struct dump_source {
-    void *ctx;
-    int (*read)(void *ctx, const uint8_t **data, size_t *len, lm_err *err);
-    void (*close)(void *ctx);
-} dump_source;
-
-static int file_read(void *ctx, const uint8_t **data, size_t *len, lm_err *err)
-{
-    return lm_binlog_file_read(ctx, data, len, err);
-}
-
-static void file_close(void *ctx)
-{
-    lm_binlog_file_close(ctx);
-}
-
-static int source_open(dump_source *src, const char *path, lm_err *err)
-{
-    uint8_t magic[4] = {0};
-    lm_binlog_file *f;
-    FILE *fp;
-    size_t n;
-    int rc;
-
-    fp = fopen(path, "rb");
-    if (fp == NULL)
-        return lm_binlog_file_open(&f, path, err); /* reports the errno */
-    n = fread(magic, 1, 4, fp);
-    fclose(fp);
-    /* zstd frame or skippable frame: a recording (issue 4). */
-    if (n == 4 &&
-        ((magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) ||
-         ((magic[0] & 0xF0) == 0x50 && magic[1] == 0x2A && magic[2] == 0x4D && magic[3] == 0x18)))
-        return lm_err_set(err, LM_EINVAL, "%s: recordings are not supported by dump yet", path);
-    rc = lm_binlog_file_open(&f, path, err);
-    if (rc < 0)
-        return rc;
-    src->ctx = f;
-    src->read = file_read;
-    src->close = file_close;
-    return 0;
-}
 
 static const char *type_name(uint8_t t)
 {
@@ -128,6 +85,7 @@ static const char *op_name(lm_row_op op)
 
 typedef struct dump_state {
     dump_format fmt;
+    lm_rec_filter tables;
     char gtid[128]; /* of the transaction being printed */
     lm_buf line;
 } dump_state;
@@ -238,6 +196,9 @@ static int event_text(dump_state *st, lm_binlog_decoder *d, const lm_binlog_even
 
 static int dump_event(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event *ev, lm_err *err)
 {
+    /* --tables: leave out the maps and rows of other tables. */
+    if (ev->table && !lm_rec_filter_match(&st->tables, ev->table->db, ev->table->table))
+        return 0;
     switch (ev->hdr.type) {
     case LM_BL_GTID_MYSQL:
     case LM_BL_GTID_MARIADB:
@@ -260,25 +221,24 @@ static int dump_event(dump_state *st, lm_binlog_decoder *d, const lm_binlog_even
 /* Returns the exit status for this file: 0, 1 (unreadable/corrupt) or 2. */
 static int dump_file(dump_state *st, const char *path, lm_err *err)
 {
-    dump_source src = {0};
+    lm_rec_source *src = NULL;
     lm_binlog_decoder *d = NULL;
     lm_binlog_event ev;
     const uint8_t *data;
-    const char *base = strrchr(path, '/');
     size_t len;
     int rc;
 
-    rc = source_open(&src, path, err);
+    rc = lm_rec_source_open(&src, path, err);
     if (rc < 0)
-        return rc == LM_EINVAL ? 2 : 1; /* refused (a recording) vs unreadable */
+        return 1;
     rc = lm_binlog_decoder_new(&d, err);
     if (rc < 0)
         goto cleanup;
-    lm_binlog_decoder_set_file(d, base ? base + 1 : path, 4);
+    lm_binlog_decoder_set_file(d, lm_rec_source_file(src), lm_rec_source_pos(src));
     st->gtid[0] = '\0';
     /* Read errors name the file and byte offset themselves; decode
      * errors name the binlog position, so add the path. */
-    while ((rc = src.read(src.ctx, &data, &len, err)) == 1) {
+    while ((rc = lm_rec_source_read(src, &data, &len, err)) == 1) {
         rc = lm_binlog_feed(d, data, len, err);
         while (rc == 0 && (rc = lm_binlog_next(d, &ev, err)) == 1)
             rc = dump_event(st, d, &ev, err);
@@ -290,8 +250,7 @@ static int dump_file(dump_state *st, const char *path, lm_err *err)
 cleanup:
     fflush(stdout);
     lm_binlog_decoder_free(d);
-    if (src.close)
-        src.close(src.ctx);
+    lm_rec_source_close(src);
     return rc < 0 ? 1 : 0;
 }
 
@@ -299,13 +258,13 @@ static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "livemig: dump: %s\n", msg);
-    fprintf(stderr, "usage: livemig dump FILE... [--format text|json]\n");
+    fprintf(stderr, "usage: livemig dump FILE... [--format text|json] [--tables db.t,...]\n");
     return 2;
 }
 
 int lm_dump_main(int argc, char **argv)
 {
-    dump_state st = {FMT_TEXT, {0}, LM_BUF_INIT};
+    dump_state st = {FMT_TEXT, {0, NULL, NULL}, {0}, LM_BUF_INIT};
     lm_err err = LM_ERR_INIT;
     const char *fmt = NULL;
     int i, nfiles = 0, rc = 0;
@@ -318,7 +277,15 @@ int lm_dump_main(int argc, char **argv)
             fmt = argv[++i];
         else if (strncmp(argv[i], "--format=", 9) == 0)
             fmt = argv[i] + 9;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        else if ((strcmp(argv[i], "--tables") == 0 && i + 1 < argc) ||
+                 strncmp(argv[i], "--tables=", 9) == 0) {
+            const char *list = argv[i][8] == '=' ? argv[i] + 9 : argv[++i];
+            if (lm_rec_filter_parse(&st.tables, list, &err) < 0) {
+                free(files);
+                lm_rec_filter_free(&st.tables);
+                return usage(err.msg);
+            }
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             free(files);
             usage(NULL);
             return 0;
@@ -348,6 +315,7 @@ int lm_dump_main(int argc, char **argv)
             fprintf(stderr, "livemig: %s\n", err.msg);
     }
     lm_buf_free(&st.line);
+    lm_rec_filter_free(&st.tables);
     free(files);
     return rc;
 }
