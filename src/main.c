@@ -3,7 +3,9 @@
 #include "livemig/core.h"
 #include "livemig/log.h"
 #include "livemig/migrate.h"
+#include "livemig/verify.h"
 #include "record/dump.h"
+#include "record/record.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -13,7 +15,12 @@
 
 static const char usage_text[] =
     "usage: livemig migrate --dsn URI --table T --alter 'SPEC' [--execute] [options]\n"
-    "       livemig dump FILE... [--format text|json]\n"
+    "       livemig verify --dsn URI --table T [--against T2] [--columns LIST]\n"
+    "       livemig dump FILE... [--format text|json] [--tables db.t,...]\n"
+    "       livemig record --dsn URI --out FILE.binlog.zst [--tables db.t,...]\n"
+    "              [--from FILE:POS | --gtid G] [--until FILE:POS | --duration S]\n"
+    "       livemig replay FILE... --to URI [--tables ...] [--rename db.t=db2.t2]\n"
+    "              [--speed max|1x|Nx] [--from FILE:POS]\n"
     "       livemig ctl SOCKET COMMAND\n"
     "       livemig --version | --help\n"
     "\n"
@@ -27,6 +34,7 @@ static const char usage_text[] =
     "  --cutover-retries N          cutover attempts (default 10)\n"
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
     "  --drop-old                   drop the old table after cutover\n"
+    "  --no-verify                  skip the checksum of table and shadow before cutover\n"
     "  --force                      drop a leftover shadow table from an earlier run\n"
     "  --server-id N                replica id for the binlog stream\n"
     "  --defaults-file FILE         read [client] credentials from FILE\n"
@@ -90,7 +98,8 @@ static int cmd_migrate(int argc, char **argv)
         O_DEFAULTS,
         O_INTERVAL,
         O_LOGFMT,
-        O_VERBOSE
+        O_VERBOSE,
+        O_NOVERIFY
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -112,6 +121,7 @@ static int cmd_migrate(int argc, char **argv)
         {"progress-interval", required_argument, NULL, O_INTERVAL},
         {"log-format", required_argument, NULL, O_LOGFMT},
         {"verbose", no_argument, NULL, O_VERBOSE},
+        {"no-verify", no_argument, NULL, O_NOVERIFY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -191,6 +201,9 @@ static int cmd_migrate(int argc, char **argv)
         case O_VERBOSE:
             verbose = true;
             break;
+        case O_NOVERIFY:
+            o.no_verify = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -260,8 +273,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "migrate") == 0)
         return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return lm_verify_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "dump") == 0)
         return lm_dump_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "record") == 0)
+        return lm_record_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "replay") == 0)
+        return lm_replay_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "ctl") == 0)
         return cmd_ctl(argc - 1, argv + 1);
     fprintf(stderr, "livemig: unknown command '%s' (try livemig --help)\n", argv[1]);

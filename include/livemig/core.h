@@ -35,6 +35,10 @@ void lm_queue_close(lm_queue *q, const lm_err *err);
 /* Consumer: detach up to max changes (a NULL-terminated list), waiting
  * up to wait_ms for the first one. */
 lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n);
+/* The same, but only changes whose end position is <= upto (NULL: any):
+ * the applier can stop exactly at a binlog position. */
+lm_change *lm_queue_pop_upto(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
+                             size_t *n);
 /* Snapshot of producer state. Returns the queue length. */
 size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
                      lm_err *err);
@@ -46,6 +50,7 @@ typedef enum {
     LM_STATE_COPYING,
     LM_STATE_CATCHING_UP,
     LM_STATE_POSTPONED,
+    LM_STATE_VERIFYING,
     LM_STATE_CUTTING_OVER,
     LM_STATE_DONE,
     LM_STATE_FAILED,
@@ -60,6 +65,7 @@ typedef struct lm_status {
     uint64_t rows_estimated;
     uint64_t changes_applied;
     double lag_seconds;
+    double verify_seconds; /* time spent verifying so far */
     const char *throttled; /* NULL or a static reason */
     double started;        /* monotonic seconds */
     /* operator requests (control socket) */

@@ -7,6 +7,7 @@
 #include "livemig/dsn.h"
 #include "livemig/log.h"
 #include "livemig/mysql.h"
+#include "livemig/verify.h"
 #include "mysql/tail.h"
 
 #include <stdio.h>
@@ -19,6 +20,7 @@ volatile sig_atomic_t lm_interrupted;
 
 #define APPLY_BATCH   1000
 #define APPLY_RETRIES 5
+#define VERIFY_PASSES 3
 
 typedef struct run {
     const lm_migrate_opts *o;
@@ -31,6 +33,10 @@ typedef struct run {
     lm_tail *tail;
     lm_ctl *ctl;
     double last_progress;
+    /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
+    unsigned long long popped;
+    unsigned long long drop_change;
+    bool no_recopy;
 } run;
 
 static void set_state(run *r, lm_state s)
@@ -97,17 +103,42 @@ static void update_lag(run *r)
     pthread_mutex_unlock(&r->st.mu);
 }
 
-/* Apply up to one batch of queued changes; *n says how many. The list is
- * immutable, so a retry after a deadlock replays exactly the same thing. */
-static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
+/* Test-only: lose the drop_change-th change ever popped, to prove that
+ * the verification before the cutover notices a shadow gone wrong. */
+static lm_change *inject_drop(run *r, lm_change *list, size_t got)
+{
+    lm_change **pp = &list;
+
+    if (r->drop_change == 0 || r->drop_change <= r->popped || r->drop_change > r->popped + got) {
+        r->popped += got;
+        return list;
+    }
+    for (unsigned long long i = r->popped + 1; i < r->drop_change; i++)
+        pp = &(*pp)->next;
+    lm_change *victim = *pp;
+    *pp = victim->next;
+    victim->next = NULL;
+    lm_change_free(victim);
+    lm_warn("LIVEMIG_TEST_DROP_CHANGE: dropped change %llu instead of applying it", r->drop_change);
+    r->popped += got;
+    return list;
+}
+
+/* Apply up to one batch of queued changes (only those ending at or before
+ * upto, when given); *n says how many. The list is immutable, so a retry
+ * after a deadlock replays exactly the same thing. */
+static int apply_upto(run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err)
 {
     size_t got = 0, applied = 0;
-    lm_change *list = lm_queue_pop(&r->q, APPLY_BATCH, wait_ms, &got);
+    lm_change *list = lm_queue_pop_upto(&r->q, APPLY_BATCH, upto, wait_ms, &got);
     int rc = 0;
 
     *n = 0;
     if (list == NULL)
         goto done;
+    list = inject_drop(r, list, got);
+    if (list == NULL)
+        goto counted;
     for (int attempt = 0;; attempt++) {
         lm_err aerr = LM_ERR_INIT;
         rc = lm_mysql_apply(r->c, r->plan, list, &applied, &aerr);
@@ -122,6 +153,7 @@ static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
         usleep(50000u << attempt);
     }
     lm_change_list_free(list);
+counted:
     if (rc == 0) {
         *n = got;
         pthread_mutex_lock(&r->st.mu);
@@ -131,6 +163,11 @@ static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
 done:
     update_lag(r);
     return rc;
+}
+
+static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
+{
+    return apply_upto(r, NULL, wait_ms, n, err);
 }
 
 static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err)
@@ -319,6 +356,145 @@ static int cutover_phase(run *r, lm_err *err)
     return rc;
 }
 
+/* Bring the shadow exactly to pos: every change ending at or before it is
+ * applied and none after it (this thread is the only applier). */
+static int apply_to(run *r, const lm_binlog_pos *pos, lm_err *err)
+{
+    lm_binlog_pos recv;
+    size_t n;
+    int rc;
+
+    for (;;) {
+        if ((rc = check_stop(r, err)) < 0 || (rc = apply_upto(r, pos, 20, &n, err)) < 0)
+            return rc;
+        if (n > 0)
+            continue;
+        lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
+        if (lm_binlog_pos_cmp(&recv, pos) < 0) {
+            maybe_progress(r, false);
+            continue;
+        }
+        /* Everything up to pos is queued now; take what came in since. */
+        if ((rc = apply_upto(r, pos, 0, &n, err)) < 0 || n == 0)
+            return rc;
+    }
+}
+
+static void add_verify_time(run *r, double *since)
+{
+    double now = lm_now();
+
+    pthread_mutex_lock(&r->st.mu);
+    r->st.verify_seconds += now - *since;
+    pthread_mutex_unlock(&r->st.mu);
+    *since = now;
+}
+
+static int recopy(run *r, lm_mysql_verify *v, lm_err *err)
+{
+    int rc;
+
+    for (int attempt = 0;; attempt++) {
+        lm_err cerr = LM_ERR_INIT;
+        if ((rc = lm_mysql_verify_recopy(v, r->c, &cerr)) == 0)
+            return 0;
+        if (!cerr.retryable || attempt + 1 >= APPLY_RETRIES) {
+            *err = cerr;
+            return rc;
+        }
+        lm_warn("re-copying a chunk: %s (retrying)", cerr.msg);
+        usleep(50000u << attempt);
+    }
+}
+
+/* One chunk: open a snapshot at binlog position P, bring the shadow to P,
+ * compare; a differing chunk is re-copied and compared again, up to
+ * VERIFY_PASSES comparisons. */
+static int verify_one(run *r, lm_mysql_verify *v, double *since, lm_err *err)
+{
+    lm_buf range = LM_BUF_INIT, diff = LM_BUF_INIT;
+    lm_binlog_pos pos;
+    bool equal = false;
+    int rc;
+
+    for (int pass = 1;; pass++) {
+        if ((rc = lm_mysql_verify_begin(v, pass > 1, &pos, err)) <= 0)
+            goto cleanup;
+        if ((rc = apply_to(r, &pos, err)) < 0 ||
+            (rc = lm_mysql_verify_check(v, r->c, &equal, err)) < 0)
+            goto cleanup;
+        if (!equal && pass == VERIFY_PASSES) {
+            lm_err derr = LM_ERR_INIT;
+            if (lm_mysql_verify_diff(v, r->c, 5, &diff, &derr) < 0)
+                lm_warn("verify: could not list the differing rows: %s", derr.msg);
+        }
+        lm_mysql_verify_end(v);
+        add_verify_time(r, since);
+        maybe_progress(r, false);
+        if (equal) {
+            rc = 1;
+            goto cleanup;
+        }
+        lm_buf_reset(&range);
+        lm_mysql_verify_range(v, &range);
+        if (pass == VERIFY_PASSES) {
+            if (diff.data)
+                lm_error("verify: first differing rows of %s:\n%s", range.data, diff.data);
+            rc = lm_err_set(err, LM_EFAIL,
+                            "verification failed: the shadow %s differs from %s in the key range "
+                            "%s after %d passes (re-copied in between)%s; the table is unchanged",
+                            r->plan->shadow_name, r->plan->src->name, range.data, pass,
+                            r->plan->adds_unique ? "; the ALTER adds a unique key: are there "
+                                                   "duplicates under it?"
+                                                 : "");
+            goto cleanup;
+        }
+        lm_warn("verify: the shadow differs in %s (pass %d of %d): re-copying that range",
+                range.data, pass, VERIFY_PASSES);
+        if (r->no_recopy)
+            lm_warn("LIVEMIG_TEST_NO_RECOPY: not re-copying");
+        else if ((rc = recopy(r, v, err)) < 0)
+            goto cleanup;
+    }
+cleanup:
+    lm_buf_free(&range);
+    lm_buf_free(&diff);
+    return rc;
+}
+
+/* Compare table and shadow, chunk by chunk, while changes keep flowing. */
+static int verify_phase(run *r, lm_err *err)
+{
+    lm_mysql_verify *v = NULL;
+    unsigned long long chunks = 0, rows = 0;
+    double since = lm_now(), t0 = since;
+    int rc;
+
+    if (r->o->no_verify) {
+        lm_info("--no-verify: cutting over without comparing %s with %s", r->plan->src->name,
+                r->plan->shadow_name);
+        return 0;
+    }
+    set_state(r, LM_STATE_VERIFYING);
+    maybe_progress(r, true);
+    lm_info("verifying %s against %s in chunks of %zu rows", r->plan->shadow_name,
+            r->plan->src->name, r->o->chunk_size);
+    if ((rc = lm_mysql_verify_new(&v, &r->dsn, r->plan, r->o->chunk_size, err)) < 0)
+        goto cleanup;
+    while ((rc = verify_one(r, v, &since, err)) == 1) {
+        chunks++;
+        rows += lm_mysql_verify_rows(v);
+        lm_mysql_verify_next(v);
+    }
+    if (rc == 0)
+        lm_info("verified: %s equals %s (%llu rows in %llu chunks, %.1fs)", r->plan->shadow_name,
+                r->plan->src->name, rows, chunks, lm_now() - t0);
+cleanup:
+    add_verify_time(r, &since);
+    lm_mysql_verify_free(v);
+    return rc;
+}
+
 static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
 {
     const lm_table_def *s = p->src, *d = p->dst;
@@ -377,6 +553,9 @@ int lm_migrate_main(const lm_migrate_opts *o)
 
     memset(&r, 0, sizeof(r));
     r.o = o;
+    if (getenv("LIVEMIG_TEST_DROP_CHANGE"))
+        r.drop_change = strtoull(getenv("LIVEMIG_TEST_DROP_CHANGE"), NULL, 10);
+    r.no_recopy = getenv("LIVEMIG_TEST_NO_RECOPY") != NULL;
     lm_status_init(&r.st);
     if ((rc = lm_dsn_parse(&r.dsn, o->dsn, &err)) < 0)
         goto cleanup;
@@ -423,7 +602,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     maybe_progress(&r, true);
-    if ((rc = catch_up_phase(&r, &err)) < 0)
+    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = verify_phase(&r, &err)) < 0)
         goto cleanup;
     if ((rc = cutover_phase(&r, &err)) < 0)
         goto cleanup;

@@ -94,6 +94,12 @@ void lm_queue_close(lm_queue *q, const lm_err *err)
 
 lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n)
 {
+    return lm_queue_pop_upto(q, max, NULL, wait_ms, n);
+}
+
+lm_change *lm_queue_pop_upto(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
+                             size_t *n)
+{
     lm_change *first, *last;
     struct timespec ts;
     size_t k = 0;
@@ -109,6 +115,8 @@ lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n)
     first = q->head;
     last = NULL;
     for (lm_change *c = first; c && k < max; c = c->next) {
+        if (upto && lm_binlog_pos_cmp(&c->end, upto) > 0)
+            break;
         last = c;
         k++;
     }

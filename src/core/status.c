@@ -9,8 +9,8 @@
 
 const char *lm_state_name(lm_state s)
 {
-    static const char *names[] = {"preparing",    "copying", "catching-up", "postponed",
-                                  "cutting-over", "done",    "failed"};
+    static const char *names[] = {"preparing", "copying",      "catching-up", "postponed",
+                                  "verifying", "cutting-over", "done",        "failed"};
     return names[s];
 }
 
@@ -40,7 +40,8 @@ void lm_status_json(lm_status *st, lm_buf *out)
         lm_buf_json_str(out, st->throttled, strlen(st->throttled));
     else
         lm_buf_puts(out, "false");
-    lm_buf_printf(out, ",\"elapsed_seconds\":%.1f}", lm_now() - st->started);
+    lm_buf_printf(out, ",\"verify_seconds\":%.1f,\"elapsed_seconds\":%.1f}", st->verify_seconds,
+                  lm_now() - st->started);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -54,7 +55,7 @@ static void format_duration(char *out, size_t n, double s)
 void lm_progress_print(lm_status *st)
 {
     double elapsed, pct, eta = -1;
-    char eta_s[32] = "--:--:--", el_s[32];
+    char eta_s[32] = "--:--:--", el_s[32], verify_s[48] = "";
     uint64_t copied, est;
 
     if (lm_log_json()) {
@@ -79,11 +80,14 @@ void lm_progress_print(lm_status *st)
     if (eta >= 0)
         format_duration(eta_s, sizeof(eta_s), eta);
     format_duration(el_s, sizeof(el_s), elapsed);
+    if (st->verify_seconds > 0 || st->state == LM_STATE_VERIFYING)
+        snprintf(verify_s, sizeof(verify_s), ", verify %.1fs", st->verify_seconds);
     fprintf(stderr,
             "livemig: %s copied %llu/%llu rows (%.1f%%), applied %llu changes, lag %.1fs, "
-            "state %s%s%s, elapsed %s, ETA %s\n",
+            "state %s%s%s%s, elapsed %s, ETA %s\n",
             st->table, (unsigned long long)copied, (unsigned long long)est, pct,
             (unsigned long long)st->changes_applied, st->lag_seconds, lm_state_name(st->state),
-            st->throttled ? ", throttled: " : "", st->throttled ? st->throttled : "", el_s, eta_s);
+            st->throttled ? ", throttled: " : "", st->throttled ? st->throttled : "", verify_s,
+            el_s, eta_s);
     pthread_mutex_unlock(&st->mu);
 }

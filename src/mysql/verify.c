@@ -1,0 +1,536 @@
+/* The verifier: key-ordered chunks of the source, each checksummed under
+ * one consistent snapshot against the same key range of the target (see
+ * include/livemig/verify.h for the protocol, verify_expr.c for what is
+ * compared). */
+#include "livemig/verify.h"
+
+#include "livemig/log.h"
+#include "livemig/mysql.h"
+#include "mysql/internal.h"
+#include "mysql/verify_expr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct keyval {
+    char **v;
+    size_t *len;
+} keyval;
+
+struct lm_mysql_verify {
+    MYSQL *c;
+    const lm_plan *p;
+    size_t chunk;
+    bool one_chunk;  /* key types differ: ranges would not select the same rows */
+    char **dst_key;  /* target column name of each source key column */
+    lm_buf src_hash; /* SELECT of the source chunk's checksum, up to the WHERE */
+    lm_buf dst_hash; /* the same for the target */
+    lm_buf src_rows; /* key, row canon, readable row: for the diff */
+    lm_buf dst_rows; /* the same for the target */
+    keyval lo, hi;   /* chunk bounds: (lo, hi], NULL = open */
+    bool in_txn;
+    bool done;
+    unsigned long long rows;
+};
+
+static void keyval_free(keyval *k, size_t n)
+{
+    for (size_t i = 0; k->v && i < n; i++)
+        free(k->v[i]);
+    free(k->v);
+    free(k->len);
+    k->v = NULL;
+    k->len = NULL;
+}
+
+/* ENUM/SET keys are read and compared as their index (col + 0). */
+static bool key_numeric(const lm_column *c)
+{
+    return strcasecmp(c->data_type, "enum") == 0 || strcasecmp(c->data_type, "set") == 0;
+}
+
+static bool key_hex(const lm_column *c)
+{
+    const char *t = c->data_type;
+    return strcasecmp(t, "bit") == 0 || strcasecmp(t, "binary") == 0 ||
+           strcasecmp(t, "varbinary") == 0 || strstr(t, "blob") != NULL ||
+           (c->charset == NULL && (strstr(t, "char") || strstr(t, "text")));
+}
+
+static int put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *v, size_t len)
+{
+    if (key_numeric(col)) {
+        for (size_t i = 0; i < len; i++)
+            if (v[i] < '0' || v[i] > '9')
+                return LM_EINVAL;
+        return lm_buf_append(b, v, len);
+    }
+    if (key_hex(col)) {
+        if (len == 0)
+            return lm_buf_puts(b, "''");
+        lm_buf_puts(b, "X'");
+        lm_buf_hex(b, (const uint8_t *)v, len);
+        return lm_buf_putc(b, '\'');
+    }
+    return lm_my_put_str(b, c, v, len);
+}
+
+/* (a op x) OR (a = x AND b op y) …, like copy.c; names of one side. */
+static int put_range(lm_buf *b, const lm_mysql_verify *v, bool src, const keyval *k, const char *op,
+                     bool inclusive)
+{
+    const lm_table_def *t = v->p->src;
+
+    lm_buf_putc(b, '(');
+    for (size_t i = 0; i < t->nkey; i++) {
+        lm_buf_puts(b, i ? " OR (" : "(");
+        for (size_t j = 0; j <= i; j++) {
+            const lm_column *col = &t->cols[t->key_cols[j]];
+            if (j)
+                lm_buf_puts(b, " AND ");
+            lm_mysql_quote_ident(b, src ? col->name : v->dst_key[j]);
+            if (j < i)
+                lm_buf_puts(b, " = ");
+            else
+                lm_buf_printf(b, " %s%s ", op, inclusive && i + 1 == t->nkey ? "=" : "");
+            if (put_key_value(b, v->c, col, k->v[j], k->len[j]) < 0)
+                return LM_EINVAL;
+        }
+        lm_buf_putc(b, ')');
+    }
+    return lm_buf_putc(b, ')');
+}
+
+static int put_where(lm_buf *b, const lm_mysql_verify *v, bool src)
+{
+    if (v->lo.v == NULL && v->hi.v == NULL)
+        return 0;
+    lm_buf_puts(b, " WHERE ");
+    if (v->lo.v && put_range(b, v, src, &v->lo, ">", false) < 0)
+        return LM_EINVAL;
+    if (v->lo.v && v->hi.v)
+        lm_buf_puts(b, " AND ");
+    if (v->hi.v && put_range(b, v, src, &v->hi, "<", true) < 0)
+        return LM_EINVAL;
+    return 0;
+}
+
+static void put_from(lm_buf *b, const lm_table_def *t, bool force_key)
+{
+    lm_buf_puts(b, " FROM ");
+    lm_my_put_table(b, t->db, t->name);
+    if (force_key) {
+        lm_buf_puts(b, " FORCE INDEX (");
+        lm_mysql_quote_ident(b, t->key_name);
+        lm_buf_putc(b, ')');
+    }
+}
+
+static void put_key_list(lm_buf *b, const lm_mysql_verify *v, bool select_expr)
+{
+    const lm_table_def *t = v->p->src;
+
+    for (size_t i = 0; i < t->nkey; i++) {
+        const lm_column *col = &t->cols[t->key_cols[i]];
+        lm_buf_puts(b, i ? ", " : "");
+        lm_mysql_quote_ident(b, col->name);
+        if (select_expr && key_numeric(col))
+            lm_buf_puts(b, " + 0");
+    }
+}
+
+static int build(lm_mysql_verify *v, bool src, lm_err *err)
+{
+    const lm_table_def *t = src ? v->p->src : v->p->dst;
+    lm_buf *h = src ? &v->src_hash : &v->dst_hash, *r = src ? &v->src_rows : &v->dst_rows;
+    int rc;
+
+    lm_buf_puts(h, "SELECT COUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(h, 16), 16, 10) AS "
+                   "UNSIGNED)), 0), IFNULL(BIT_XOR(CAST(CONV(RIGHT(h, 16), 16, 10) AS "
+                   "UNSIGNED)), 0) FROM (SELECT MD5(");
+    if ((rc = lm_vx_row(h, v->p, src)) < 0)
+        goto bad;
+    lm_buf_puts(h, ") AS h");
+    put_from(h, t, src);
+    lm_buf_puts(r, "SELECT ");
+    if ((rc = lm_vx_key(r, v->p, src)) < 0)
+        goto bad;
+    lm_buf_puts(r, ", MD5(");
+    lm_vx_row(r, v->p, src);
+    lm_buf_puts(r, "), ");
+    lm_vx_show(r, v->p, src);
+    put_from(r, t, src);
+    if (h->oom || r->oom)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    return 0;
+bad:
+    return lm_err_set(err, LM_EINVAL, "cannot build the checksum of %s.%s (column types?)", t->db,
+                      t->name);
+}
+
+int lm_mysql_verify_new(lm_mysql_verify **out, const lm_dsn *dsn, const lm_plan *plan,
+                        size_t chunk_size, lm_err *err)
+{
+    lm_mysql_verify *v = calloc(1, sizeof(*v));
+    const lm_table_def *s = plan->src;
+    int rc;
+
+    *out = NULL;
+    if (v == NULL || (v->dst_key = calloc(s->nkey + 1, sizeof(char *))) == NULL) {
+        free(v);
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    }
+    v->p = plan;
+    v->chunk = chunk_size ? chunk_size : 1000;
+    for (size_t k = 0; k < s->nkey; k++) {
+        int m = lm_vx_map_of(plan, s->key_cols[k]);
+        if (m < 0) {
+            rc = lm_err_set(err, LM_EINVAL, "key column %s of %s is not compared",
+                            s->cols[s->key_cols[k]].name, s->name);
+            goto fail;
+        }
+        v->dst_key[k] = plan->dst->cols[plan->map[m].dst].name;
+        if (!lm_vx_same_type(&s->cols[s->key_cols[k]], &plan->dst->cols[plan->map[m].dst]))
+            v->one_chunk = true;
+    }
+    if (v->one_chunk)
+        lm_info("verify: the key of %s changes type: comparing the table in one chunk", s->name);
+    if ((rc = build(v, true, err)) < 0 || (rc = build(v, false, err)) < 0)
+        goto fail;
+    if ((rc = lm_mysql_connect(&v->c, dsn, err)) < 0)
+        goto fail;
+    /* One snapshot per chunk, however the server's default is set. */
+    if ((rc = lm_mysql_exec(v->c, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err)) <
+        0)
+        goto fail;
+    *out = v;
+    return 0;
+fail:
+    lm_mysql_verify_free(v);
+    return rc;
+}
+
+void lm_mysql_verify_free(lm_mysql_verify *v)
+{
+    if (v == NULL)
+        return;
+    lm_mysql_verify_end(v);
+    if (v->c)
+        mysql_close(v->c);
+    keyval_free(&v->lo, v->p->src->nkey);
+    keyval_free(&v->hi, v->p->src->nkey);
+    free(v->dst_key);
+    lm_buf_free(&v->src_hash);
+    lm_buf_free(&v->dst_hash);
+    lm_buf_free(&v->src_rows);
+    lm_buf_free(&v->dst_rows);
+    free(v);
+}
+
+static int snapshot_pos(MYSQL *c, lm_binlog_pos *pos, lm_err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc, got = 0;
+
+    memset(pos, 0, sizeof(*pos));
+    if ((rc = lm_my_query(c, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err)) < 0)
+        return rc;
+    while (res && (row = mysql_fetch_row(res)) != NULL) {
+        if (row[0] && row[1] && strcasecmp(row[0], "Binlog_snapshot_file") == 0) {
+            snprintf(pos->file, sizeof(pos->file), "%s", row[1]);
+            got |= 1;
+        } else if (row[0] && row[1] && strcasecmp(row[0], "Binlog_snapshot_position") == 0) {
+            pos->pos = strtoull(row[1], NULL, 10);
+            got |= 2;
+        }
+    }
+    mysql_free_result(res);
+    if (got != 3 || pos->file[0] == '\0')
+        return lm_err_set(err, LM_EINVAL,
+                          "the server reports no binlog snapshot position "
+                          "(Binlog_snapshot_file): verifying needs MariaDB with log_bin");
+    return 0;
+}
+
+/* The key of the chunk-th row after lo, in the snapshot; none: last chunk. */
+static int find_upper(lm_mysql_verify *v, lm_err *err)
+{
+    const lm_table_def *t = v->p->src;
+    lm_buf q = LM_BUF_INIT;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    unsigned long *len;
+    int rc;
+
+    keyval_free(&v->hi, t->nkey);
+    if (v->one_chunk)
+        return 0;
+    lm_buf_puts(&q, "SELECT ");
+    put_key_list(&q, v, true);
+    put_from(&q, t, true);
+    if (v->lo.v) {
+        lm_buf_puts(&q, " WHERE ");
+        if (put_range(&q, v, true, &v->lo, ">", false) < 0) {
+            rc = lm_err_set(err, LM_EINVAL, "bad key value while verifying");
+            goto cleanup;
+        }
+    }
+    lm_buf_puts(&q, " ORDER BY ");
+    put_key_list(&q, v, false);
+    lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", v->chunk - 1);
+    if (q.oom) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((rc = lm_my_query(v->c, q.data, &res, err)) < 0 || (row = mysql_fetch_row(res)) == NULL)
+        goto cleanup;
+    len = mysql_fetch_lengths(res);
+    v->hi.v = calloc(t->nkey, sizeof(char *));
+    v->hi.len = calloc(t->nkey, sizeof(size_t));
+    if (v->hi.v == NULL || v->hi.len == NULL)
+        goto oom;
+    for (size_t i = 0; i < t->nkey; i++) {
+        if (row[i] == NULL || (v->hi.v[i] = malloc(len[i] + 1)) == NULL)
+            goto oom;
+        memcpy(v->hi.v[i], row[i], len[i]);
+        v->hi.v[i][len[i]] = '\0';
+        v->hi.len[i] = len[i];
+    }
+    goto cleanup;
+oom:
+    keyval_free(&v->hi, t->nkey);
+    rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+cleanup:
+    if (res)
+        mysql_free_result(res);
+    lm_buf_free(&q);
+    return rc;
+}
+
+int lm_mysql_verify_begin(lm_mysql_verify *v, bool again, lm_binlog_pos *pos, lm_err *err)
+{
+    int rc;
+
+    lm_mysql_verify_end(v);
+    if (v->done)
+        return 0;
+    if ((rc = lm_mysql_exec(v->c, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err)) < 0) {
+        lm_err_prefix(err, "verify");
+        return rc;
+    }
+    v->in_txn = true;
+    if ((rc = snapshot_pos(v->c, pos, err)) < 0)
+        return rc;
+    if (!again && (rc = find_upper(v, err)) < 0)
+        return rc;
+    return 1;
+}
+
+void lm_mysql_verify_end(lm_mysql_verify *v)
+{
+    if (v->in_txn) {
+        mysql_query(v->c, "COMMIT");
+        v->in_txn = false;
+    }
+}
+
+void lm_mysql_verify_next(lm_mysql_verify *v)
+{
+    keyval_free(&v->lo, v->p->src->nkey);
+    if (v->hi.v == NULL) {
+        v->done = true;
+        return;
+    }
+    v->lo = v->hi;
+    v->hi.v = NULL;
+    v->hi.len = NULL;
+}
+
+unsigned long long lm_mysql_verify_rows(const lm_mysql_verify *v)
+{
+    return v->rows;
+}
+
+static void put_key_text(lm_buf *b, const lm_mysql_verify *v, const keyval *k)
+{
+    lm_buf_putc(b, '(');
+    for (size_t i = 0; i < v->p->src->nkey; i++) {
+        lm_buf_puts(b, i ? ", " : "");
+        lm_buf_append(b, k->v[i], k->len[i] > 100 ? 100 : k->len[i]);
+    }
+    lm_buf_putc(b, ')');
+}
+
+void lm_mysql_verify_range(const lm_mysql_verify *v, lm_buf *out)
+{
+    const lm_table_def *t = v->p->src;
+
+    lm_buf_putc(out, '(');
+    for (size_t i = 0; i < t->nkey; i++) {
+        lm_buf_puts(out, i ? ", " : "");
+        lm_buf_puts(out, t->cols[t->key_cols[i]].name);
+    }
+    lm_buf_putc(out, ')');
+    if (v->lo.v == NULL && v->hi.v == NULL)
+        lm_buf_puts(out, " over the whole table");
+    if (v->lo.v) {
+        lm_buf_puts(out, " > ");
+        put_key_text(out, v, &v->lo);
+    }
+    if (v->lo.v && v->hi.v)
+        lm_buf_puts(out, " and");
+    if (v->hi.v) {
+        lm_buf_puts(out, " <= ");
+        put_key_text(out, v, &v->hi);
+    }
+}
+
+static int checksum(lm_mysql_verify *v, MYSQL *c, bool src, char out[3][32], lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+
+    lm_buf_append(&q, src ? v->src_hash.data : v->dst_hash.data,
+                  src ? v->src_hash.len : v->dst_hash.len);
+    if (put_where(&q, v, src) < 0) {
+        rc = lm_err_set(err, LM_EINVAL, "bad key value while verifying");
+        goto cleanup;
+    }
+    lm_buf_puts(&q, ") AS x");
+    if (q.oom) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((rc = lm_my_query(c, q.data, &res, err)) < 0) {
+        lm_err_prefix(err, "checksum of %s", src ? v->p->src->name : v->p->dst->name);
+        goto cleanup;
+    }
+    if ((row = mysql_fetch_row(res)) == NULL || !row[0] || !row[1] || !row[2]) {
+        rc = lm_err_set(err, LM_EDB, "a checksum query returned nothing");
+        goto cleanup;
+    }
+    for (int i = 0; i < 3; i++)
+        snprintf(out[i], 32, "%s", row[i]);
+cleanup:
+    if (res)
+        mysql_free_result(res);
+    lm_buf_free(&q);
+    return rc;
+}
+
+int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err *err)
+{
+    char a[3][32], b[3][32];
+    int rc;
+
+    *equal = false;
+    if ((rc = checksum(v, v->c, true, a, err)) < 0 ||
+        (rc = checksum(v, target ? target : v->c, false, b, err)) < 0)
+        return rc;
+    v->rows = strtoull(a[0], NULL, 10);
+    *equal = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0 && strcmp(a[2], b[2]) == 0;
+    return 0;
+}
+
+int lm_vx_rows_sql(const lm_mysql_verify *v, bool src, lm_buf *q)
+{
+    const lm_buf *r = src ? &v->src_rows : &v->dst_rows;
+
+    lm_buf_append(q, r->data, r->len);
+    if (put_where(q, v, src) < 0)
+        return LM_EINVAL;
+    return q->oom ? LM_ENOMEM : 0;
+}
+
+MYSQL *lm_vx_conn(const lm_mysql_verify *v)
+{
+    return v->c;
+}
+
+/* With IGNORE, errors become warnings: only duplicates (the stream has not
+ * caught up on another unique key yet) may pass. */
+static int check_warnings(MYSQL *c, lm_err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+
+    if (mysql_warning_count(c) == 0)
+        return 0;
+    if ((rc = lm_my_query(c, "SHOW WARNINGS", &res, err)) < 0)
+        return rc;
+    while (res && (row = mysql_fetch_row(res)) != NULL) {
+        if ((row[0] && strcmp(row[0], "Note") == 0) || (row[1] && strcmp(row[1], "1062") == 0))
+            continue;
+        rc = lm_err_set(err, LM_EFAIL, "re-copying a chunk would change data: %s",
+                        row[2] ? row[2] : "?");
+        break;
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+int lm_mysql_verify_recopy(lm_mysql_verify *v, MYSQL *c, lm_err *err)
+{
+    const lm_plan *p = v->p;
+    lm_buf q = LM_BUF_INIT;
+    int rc;
+
+    if (mysql_query(c, "START TRANSACTION") != 0)
+        return lm_my_fail(err, c, LM_EDB, "re-copying a chunk");
+    lm_buf_puts(&q, "DELETE");
+    put_from(&q, p->dst, false);
+    if (put_where(&q, v, false) < 0)
+        goto bad;
+    if (q.oom)
+        goto oom;
+    if (mysql_query(c, q.data) != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "re-copying a chunk (delete)");
+        goto fail;
+    }
+    lm_buf_reset(&q);
+    lm_buf_puts(&q, "INSERT IGNORE INTO ");
+    lm_my_put_table(&q, p->dst->db, p->dst->name);
+    lm_buf_puts(&q, " (");
+    for (size_t i = 0; i < p->nmap; i++) {
+        lm_buf_puts(&q, i ? ", " : "");
+        lm_mysql_quote_ident(&q, p->dst->cols[p->map[i].dst].name);
+    }
+    lm_buf_puts(&q, ") SELECT ");
+    for (size_t i = 0; i < p->nmap; i++) {
+        lm_buf_puts(&q, i ? ", " : "");
+        lm_mysql_quote_ident(&q, p->src->cols[p->map[i].src].name);
+    }
+    put_from(&q, p->src, true);
+    if (put_where(&q, v, true) < 0)
+        goto bad;
+    lm_buf_puts(&q, " LOCK IN SHARE MODE");
+    if (q.oom)
+        goto oom;
+    if (mysql_query(c, q.data) != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "re-copying a chunk");
+        goto fail;
+    }
+    if ((rc = check_warnings(c, err)) < 0)
+        goto fail;
+    if (mysql_query(c, "COMMIT") != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "re-copying a chunk (commit)");
+        goto fail;
+    }
+    lm_buf_free(&q);
+    return 0;
+oom:
+    rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+    goto fail;
+bad:
+    rc = lm_err_set(err, LM_EINVAL, "bad key value while re-copying");
+fail:
+    mysql_query(c, "ROLLBACK");
+    lm_buf_free(&q);
+    return rc;
+}

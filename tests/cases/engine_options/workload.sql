@@ -1,0 +1,3 @@
+INSERT INTO `t` (a) SELECT REPEAT('x', (@s := FLOOR(RAND() * 100000)) % 100);
+UPDATE `t` SET a = REPEAT('x', FLOOR(RAND() * 100000) % 100) WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

@@ -1,0 +1,4 @@
+CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, v int NULL, s varchar(20) NULL);
+INSERT INTO t (v, s) SELECT seq, CONCAT('s', seq) FROM seq_1_to_500;
+CREATE EVENT t_wl ON SCHEDULE EVERY 1 SECOND DO
+  INSERT INTO t (v, s) SELECT seq, 'event' FROM seq_1_to_20;

@@ -1,0 +1,9 @@
+CREATE TABLE `t` (
+  id int unsigned NOT NULL AUTO_INCREMENT,
+  a int NULL,
+  v int AS (a * 2) VIRTUAL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO `t` (id, a)
+SELECT seq, seq
+FROM (SELECT CAST(seq AS SIGNED) AS seq FROM seq_1_to_500) AS s;

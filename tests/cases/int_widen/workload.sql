@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b) SELECT (@s := FLOOR(RAND() * 100000)) - 250, -(@s := FLOOR(RAND() * 100000)) * 70000;
+UPDATE `t` SET a = FLOOR(RAND() * 100000) - 250, b = -FLOOR(RAND() * 100000) * 70000 WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

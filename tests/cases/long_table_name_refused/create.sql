@@ -1,0 +1,8 @@
+CREATE TABLE `bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb` (
+  id int unsigned NOT NULL AUTO_INCREMENT,
+  v int NULL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO `bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb` (id, v)
+SELECT seq, seq
+FROM (SELECT CAST(seq AS SIGNED) AS seq FROM seq_1_to_30) AS s;

@@ -1,0 +1,2 @@
+CREATE TABLE t (a int NULL, UNIQUE KEY ua (a));
+INSERT INTO t SELECT seq FROM seq_1_to_10;

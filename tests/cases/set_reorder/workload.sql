@@ -1,0 +1,3 @@
+INSERT INTO `t` (a) SELECT MAKE_SET((@s := FLOOR(RAND() * 100000)) % 8, 'x', 'y', 'z');
+UPDATE `t` SET a = MAKE_SET(FLOOR(RAND() * 100000) % 8, 'x', 'y', 'z') WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

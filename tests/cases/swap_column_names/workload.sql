@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b) SELECT (@s := FLOOR(RAND() * 100000)), -(@s := FLOOR(RAND() * 100000));
+UPDATE `t` SET a = FLOOR(RAND() * 100000), b = -FLOOR(RAND() * 100000) WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

@@ -1,0 +1,3 @@
+SET time_zone = '-08:00';
+CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, ts timestamp(6) NULL DEFAULT NULL, dt datetime(6) NULL);
+INSERT INTO t (id, ts, dt) SELECT seq, TIMESTAMP'2021-03-14 01:30:00' + INTERVAL seq * 61 SECOND, NOW(6) FROM seq_1_to_500;

@@ -1,0 +1,8 @@
+CREATE TABLE `t` (
+  id int unsigned NOT NULL AUTO_INCREMENT,
+  a timestamp(3) NULL DEFAULT NULL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO `t` (id, a)
+SELECT seq, FROM_UNIXTIME(1000000000 + seq * 3.5)
+FROM (SELECT CAST(seq AS SIGNED) AS seq FROM seq_1_to_500) AS s;

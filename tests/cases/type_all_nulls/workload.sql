@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b, c, d) SELECT NULL, NULL, NULL, NULL;
+UPDATE `t` SET a = NULL, b = NULL, c = NULL, d = NULL WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b) SELECT POINT((@s := FLOOR(RAND() * 100000)), -(@s := FLOOR(RAND() * 100000)) / 3), IF((@s := FLOOR(RAND() * 100000)) % 2, ST_GeomFromText(CONCAT('LINESTRING(0 0, ', (@s := FLOOR(RAND() * 100000)), ' 1)')), NULL);
+UPDATE `t` SET a = POINT(FLOOR(RAND() * 100000), -FLOOR(RAND() * 100000) / 3), b = IF(FLOOR(RAND() * 100000) % 2, ST_GeomFromText(CONCAT('LINESTRING(0 0, ', FLOOR(RAND() * 100000), ' 1)')), NULL) WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b) SELECT JSON_OBJECT('n', (@s := FLOOR(RAND() * 100000)), 's', CONCAT('v', (@s := FLOOR(RAND() * 100000)), 'é'), 'a', JSON_ARRAY((@s := FLOOR(RAND() * 100000)) % 3, 1.5, NULL, TRUE)), IF((@s := FLOOR(RAND() * 100000)) % 3 = 0, NULL, CONCAT('[', (@s := FLOOR(RAND() * 100000)), ']'));
+UPDATE `t` SET a = JSON_OBJECT('n', FLOOR(RAND() * 100000), 's', CONCAT('v', FLOOR(RAND() * 100000), 'é'), 'a', JSON_ARRAY(FLOOR(RAND() * 100000) % 3, 1.5, NULL, TRUE)), b = IF(FLOOR(RAND() * 100000) % 3 = 0, NULL, CONCAT('[', FLOOR(RAND() * 100000), ']')) WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

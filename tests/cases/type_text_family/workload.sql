@@ -1,0 +1,3 @@
+INSERT INTO `t` (a, b, c, d) SELECT CONCAT('t', (@s := FLOOR(RAND() * 100000))), REPEAT('lorem ', (@s := FLOOR(RAND() * 100000)) % 100), IF((@s := FLOOR(RAND() * 100000)) % 4 = 0, NULL, REPEAT('é', (@s := FLOOR(RAND() * 100000)))), REPEAT(CONCAT((@s := FLOOR(RAND() * 100000)), '😀'), 30);
+UPDATE `t` SET a = CONCAT('t', FLOOR(RAND() * 100000)), b = REPEAT('lorem ', FLOOR(RAND() * 100000) % 100), c = IF(FLOOR(RAND() * 100000) % 4 = 0, NULL, REPEAT('é', FLOOR(RAND() * 100000))), d = REPEAT(CONCAT(FLOOR(RAND() * 100000), '😀'), 30) WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);

@@ -1,0 +1,2 @@
+CREATE TABLE base (id int PRIMARY KEY);
+CREATE VIEW t AS SELECT id FROM base;
