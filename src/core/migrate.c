@@ -8,6 +8,7 @@
 #include "livemig/log.h"
 #include "livemig/mysql.h"
 #include "livemig/verify.h"
+#include "core/run.h"
 #include "mysql/tail.h"
 
 #include <stdio.h>
@@ -18,35 +19,35 @@
 
 volatile sig_atomic_t lm_interrupted;
 
-#define APPLY_BATCH   1000
-#define APPLY_RETRIES 5
-#define VERIFY_PASSES 3
+#define APPLY_BATCH 1000
 
-typedef struct run {
-    const lm_migrate_opts *o;
-    lm_dsn dsn;
-    MYSQL *c;
-    lm_plan *plan;
-    lm_status st;
-    lm_queue q;
-    bool queue_ready;
-    lm_tail *tail;
-    lm_ctl *ctl;
-    double last_progress;
-    /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
-    unsigned long long popped;
-    unsigned long long drop_change;
-    bool no_recopy;
-} run;
+/* Run fn until it succeeds, fails for good, or LM_RUN_RETRIES attempts
+ * failed retryably (deadlocks, lock waits), backing off in between. */
+int lm_run_retry(const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err)
+{
+    int rc;
 
-static void set_state(run *r, lm_state s)
+    for (int attempt = 0;; attempt++) {
+        lm_err aerr = LM_ERR_INIT;
+        if ((rc = fn(ctx, &aerr)) == 0)
+            return 0;
+        if (!aerr.retryable || attempt + 1 >= LM_RUN_RETRIES) {
+            *err = aerr;
+            return rc;
+        }
+        lm_warn("%s: %s (retrying)", what, aerr.msg);
+        usleep(50000u << attempt);
+    }
+}
+
+void lm_run_set_state(lm_run *r, lm_state s)
 {
     pthread_mutex_lock(&r->st.mu);
     r->st.state = s;
     pthread_mutex_unlock(&r->st.mu);
 }
 
-static void maybe_progress(run *r, bool force)
+void lm_run_progress(lm_run *r, bool force)
 {
     double now = lm_now();
 
@@ -62,7 +63,7 @@ static bool file_exists(const char *path)
 }
 
 /* Stop requests: Ctrl-C, `abort` on the socket, or the stream failing. */
-static int check_stop(run *r, lm_err *err)
+int lm_run_check_stop(lm_run *r, lm_err *err)
 {
     bool abort_req, closed;
     lm_err qerr = LM_ERR_INIT;
@@ -87,7 +88,7 @@ static int check_stop(run *r, lm_err *err)
     return 0;
 }
 
-static void update_lag(run *r)
+static void update_lag(lm_run *r)
 {
     uint32_t oldest;
     size_t len = lm_queue_peek(&r->q, NULL, &oldest, NULL, NULL);
@@ -105,7 +106,7 @@ static void update_lag(run *r)
 
 /* Test-only: lose the drop_change-th change ever popped, to prove that
  * the verification before the cutover notices a shadow gone wrong. */
-static lm_change *inject_drop(run *r, lm_change *list, size_t got)
+static lm_change *inject_drop(lm_run *r, lm_change *list, size_t got)
 {
     lm_change **pp = &list;
 
@@ -124,12 +125,27 @@ static lm_change *inject_drop(run *r, lm_change *list, size_t got)
     return list;
 }
 
+/* The list is immutable, so a retry after a deadlock replays exactly the
+ * same changes (gh-ost PR #1665). */
+typedef struct apply_args {
+    lm_run *r;
+    const lm_change *list;
+} apply_args;
+
+static int apply_once(void *ctx, lm_err *err)
+{
+    apply_args *a = ctx;
+    size_t applied;
+
+    return lm_mysql_apply(a->r->c, a->r->plan, a->list, &applied, err);
+}
+
 /* Apply up to one batch of queued changes (only those ending at or before
  * upto, when given); *n says how many. The list is immutable, so a retry
  * after a deadlock replays exactly the same thing. */
-static int apply_upto(run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err)
+int lm_run_apply_upto(lm_run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err)
 {
-    size_t got = 0, applied = 0;
+    size_t got = 0;
     lm_change *list = lm_queue_pop_upto(&r->q, APPLY_BATCH, upto, wait_ms, &got);
     int rc = 0;
 
@@ -139,19 +155,9 @@ static int apply_upto(run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n,
     list = inject_drop(r, list, got);
     if (list == NULL)
         goto counted;
-    for (int attempt = 0;; attempt++) {
-        lm_err aerr = LM_ERR_INIT;
-        rc = lm_mysql_apply(r->c, r->plan, list, &applied, &aerr);
-        if (rc == 0)
-            break;
-        if (!aerr.retryable || attempt + 1 >= APPLY_RETRIES) {
-            *err = aerr;
-            lm_err_prefix(err, "applying changes to the shadow");
-            break;
-        }
-        lm_warn("applying changes: %s (retrying)", aerr.msg);
-        usleep(50000u << attempt);
-    }
+    apply_args aa = {r, list};
+    if ((rc = lm_run_retry("applying changes", apply_once, &aa, err)) < 0)
+        lm_err_prefix(err, "applying changes to the shadow");
     lm_change_list_free(list);
 counted:
     if (rc == 0) {
@@ -165,21 +171,21 @@ done:
     return rc;
 }
 
-static int apply_some(run *r, int wait_ms, size_t *n, lm_err *err)
+static int apply_some(lm_run *r, int wait_ms, size_t *n, lm_err *err)
 {
-    return apply_upto(r, NULL, wait_ms, n, err);
+    return lm_run_apply_upto(r, NULL, wait_ms, n, err);
 }
 
 static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err)
 {
-    run *r = ctx;
+    lm_run *r = ctx;
     double deadline = lm_now() + timeout_s;
     lm_binlog_pos recv;
     size_t n;
     int rc;
 
     for (;;) {
-        if ((rc = check_stop(r, err)) < 0)
+        if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         if (len == 0 && lm_binlog_pos_cmp(&recv, pos) >= 0) {
@@ -200,7 +206,7 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
     }
 }
 
-static const char *throttle_reason(run *r)
+static const char *throttle_reason(lm_run *r)
 {
     bool op;
     double lag;
@@ -218,7 +224,7 @@ static const char *throttle_reason(run *r)
     return NULL;
 }
 
-static void set_throttled(run *r, const char *reason)
+static void set_throttled(lm_run *r, const char *reason)
 {
     pthread_mutex_lock(&r->st.mu);
     if (r->st.throttled != reason && reason)
@@ -229,34 +235,30 @@ static void set_throttled(run *r, const char *reason)
 
 /* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
  * state moves only after it commits, so a deadlock just copies it again. */
-static int copy_chunk(run *r, lm_mysql_copy *copy, size_t chunk, size_t *rows, lm_err *err)
-{
-    int rc;
+typedef struct copy_args {
+    lm_run *r;
+    lm_mysql_copy *copy;
+    size_t chunk;
+    size_t *rows;
+} copy_args;
 
-    for (int attempt = 0;; attempt++) {
-        lm_err cerr = LM_ERR_INIT;
-        rc = lm_mysql_copy_chunk(r->c, r->plan, copy, chunk, rows, &cerr);
-        if (rc == 0)
-            return 0;
-        if (!cerr.retryable || attempt + 1 >= APPLY_RETRIES) {
-            *err = cerr;
-            return rc;
-        }
-        lm_warn("copying a chunk: %s (retrying)", cerr.msg);
-        usleep(50000u << attempt);
-    }
+static int copy_once(void *ctx, lm_err *err)
+{
+    copy_args *a = ctx;
+
+    return lm_mysql_copy_chunk(a->r->c, a->r->plan, a->copy, a->chunk, a->rows, err);
 }
 
-static int copy_phase(run *r, lm_err *err)
+static int copy_phase(lm_run *r, lm_err *err)
 {
     lm_mysql_copy copy;
     size_t chunk = r->o->chunk_size, rows, n;
     int rc = 0;
 
     memset(&copy, 0, sizeof(copy));
-    set_state(r, LM_STATE_COPYING);
+    lm_run_set_state(r, LM_STATE_COPYING);
     while (!copy.done) {
-        if ((rc = check_stop(r, err)) < 0)
+        if ((rc = lm_run_check_stop(r, err)) < 0)
             break;
         if ((rc = apply_some(r, 0, &n, err)) < 0)
             break;
@@ -266,7 +268,7 @@ static int copy_phase(run *r, lm_err *err)
             /* Keep applying while throttled so the lag can shrink. */
             if ((rc = apply_some(r, 200, &n, err)) < 0)
                 break;
-            maybe_progress(r, false);
+            lm_run_progress(r, false);
             continue;
         }
         pthread_mutex_lock(&r->st.mu);
@@ -275,12 +277,13 @@ static int copy_phase(run *r, lm_err *err)
             r->st.op_chunk_size = 0;
         }
         pthread_mutex_unlock(&r->st.mu);
-        if ((rc = copy_chunk(r, &copy, chunk, &rows, err)) < 0)
+        copy_args ca = {r, &copy, chunk, &rows};
+        if ((rc = lm_run_retry("copying a chunk", copy_once, &ca, err)) < 0)
             break;
         pthread_mutex_lock(&r->st.mu);
         r->st.rows_copied += rows;
         pthread_mutex_unlock(&r->st.mu);
-        maybe_progress(r, false);
+        lm_run_progress(r, false);
     }
     lm_mysql_copy_free(&copy);
     return rc;
@@ -288,24 +291,24 @@ static int copy_phase(run *r, lm_err *err)
 
 /* Apply until the shadow holds everything the server had logged when the
  * copy finished, then wait while the postpone flag says so. */
-static int catch_up_phase(run *r, lm_err *err)
+static int catch_up_phase(lm_run *r, lm_err *err)
 {
     lm_binlog_pos target, recv;
     size_t n, len;
     bool postponed = false, op_cutover;
     int rc;
 
-    set_state(r, LM_STATE_CATCHING_UP);
+    lm_run_set_state(r, LM_STATE_CATCHING_UP);
     set_throttled(r, NULL);
     if ((rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
-        if ((rc = check_stop(r, err)) < 0)
+        if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         if ((rc = apply_some(r, 100, &n, err)) < 0)
             return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        maybe_progress(r, false);
+        lm_run_progress(r, false);
         if (len > 0 || lm_binlog_pos_cmp(&recv, &target) < 0)
             continue;
         pthread_mutex_lock(&r->st.mu);
@@ -316,7 +319,7 @@ static int catch_up_phase(run *r, lm_err *err)
                 lm_info("cutover postponed while %s exists (or send `cutover` to the control "
                         "socket)",
                         r->o->postpone_flag);
-                set_state(r, LM_STATE_POSTPONED);
+                lm_run_set_state(r, LM_STATE_POSTPONED);
                 postponed = true;
             }
             continue;
@@ -325,16 +328,16 @@ static int catch_up_phase(run *r, lm_err *err)
     }
 }
 
-static int cutover_phase(run *r, lm_err *err)
+static int cutover_phase(lm_run *r, lm_err *err)
 {
     lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old};
     size_t n;
     int rc = 0;
 
-    set_state(r, LM_STATE_CUTTING_OVER);
+    lm_run_set_state(r, LM_STATE_CUTTING_OVER);
     for (int attempt = 1; attempt <= r->o->cutover_retries; attempt++) {
         lm_err cerr = LM_ERR_INIT;
-        if ((rc = check_stop(r, err)) < 0)
+        if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr);
         if (rc == 0)
@@ -353,145 +356,6 @@ static int cutover_phase(run *r, lm_err *err)
                 return rc;
         }
     }
-    return rc;
-}
-
-/* Bring the shadow exactly to pos: every change ending at or before it is
- * applied and none after it (this thread is the only applier). */
-static int apply_to(run *r, const lm_binlog_pos *pos, lm_err *err)
-{
-    lm_binlog_pos recv;
-    size_t n;
-    int rc;
-
-    for (;;) {
-        if ((rc = check_stop(r, err)) < 0 || (rc = apply_upto(r, pos, 20, &n, err)) < 0)
-            return rc;
-        if (n > 0)
-            continue;
-        lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (lm_binlog_pos_cmp(&recv, pos) < 0) {
-            maybe_progress(r, false);
-            continue;
-        }
-        /* Everything up to pos is queued now; take what came in since. */
-        if ((rc = apply_upto(r, pos, 0, &n, err)) < 0 || n == 0)
-            return rc;
-    }
-}
-
-static void add_verify_time(run *r, double *since)
-{
-    double now = lm_now();
-
-    pthread_mutex_lock(&r->st.mu);
-    r->st.verify_seconds += now - *since;
-    pthread_mutex_unlock(&r->st.mu);
-    *since = now;
-}
-
-static int recopy(run *r, lm_mysql_verify *v, lm_err *err)
-{
-    int rc;
-
-    for (int attempt = 0;; attempt++) {
-        lm_err cerr = LM_ERR_INIT;
-        if ((rc = lm_mysql_verify_recopy(v, r->c, &cerr)) == 0)
-            return 0;
-        if (!cerr.retryable || attempt + 1 >= APPLY_RETRIES) {
-            *err = cerr;
-            return rc;
-        }
-        lm_warn("re-copying a chunk: %s (retrying)", cerr.msg);
-        usleep(50000u << attempt);
-    }
-}
-
-/* One chunk: open a snapshot at binlog position P, bring the shadow to P,
- * compare; a differing chunk is re-copied and compared again, up to
- * VERIFY_PASSES comparisons. */
-static int verify_one(run *r, lm_mysql_verify *v, double *since, lm_err *err)
-{
-    lm_buf range = LM_BUF_INIT, diff = LM_BUF_INIT;
-    lm_binlog_pos pos;
-    bool equal = false;
-    int rc;
-
-    for (int pass = 1;; pass++) {
-        if ((rc = lm_mysql_verify_begin(v, pass > 1, &pos, err)) <= 0)
-            goto cleanup;
-        if ((rc = apply_to(r, &pos, err)) < 0 ||
-            (rc = lm_mysql_verify_check(v, r->c, &equal, err)) < 0)
-            goto cleanup;
-        if (!equal && pass == VERIFY_PASSES) {
-            lm_err derr = LM_ERR_INIT;
-            if (lm_mysql_verify_diff(v, r->c, 5, &diff, &derr) < 0)
-                lm_warn("verify: could not list the differing rows: %s", derr.msg);
-        }
-        lm_mysql_verify_end(v);
-        add_verify_time(r, since);
-        maybe_progress(r, false);
-        if (equal) {
-            rc = 1;
-            goto cleanup;
-        }
-        lm_buf_reset(&range);
-        lm_mysql_verify_range(v, &range);
-        if (pass == VERIFY_PASSES) {
-            if (diff.data)
-                lm_error("verify: first differing rows of %s:\n%s", range.data, diff.data);
-            rc = lm_err_set(err, LM_EFAIL,
-                            "verification failed: the shadow %s differs from %s in the key range "
-                            "%s after %d passes (re-copied in between)%s; the table is unchanged",
-                            r->plan->shadow_name, r->plan->src->name, range.data, pass,
-                            r->plan->adds_unique ? "; the ALTER adds a unique key: are there "
-                                                   "duplicates under it?"
-                                                 : "");
-            goto cleanup;
-        }
-        lm_warn("verify: the shadow differs in %s (pass %d of %d): re-copying that range",
-                range.data, pass, VERIFY_PASSES);
-        if (r->no_recopy)
-            lm_warn("LIVEMIG_TEST_NO_RECOPY: not re-copying");
-        else if ((rc = recopy(r, v, err)) < 0)
-            goto cleanup;
-    }
-cleanup:
-    lm_buf_free(&range);
-    lm_buf_free(&diff);
-    return rc;
-}
-
-/* Compare table and shadow, chunk by chunk, while changes keep flowing. */
-static int verify_phase(run *r, lm_err *err)
-{
-    lm_mysql_verify *v = NULL;
-    unsigned long long chunks = 0, rows = 0;
-    double since = lm_now(), t0 = since;
-    int rc;
-
-    if (r->o->no_verify) {
-        lm_info("--no-verify: cutting over without comparing %s with %s", r->plan->src->name,
-                r->plan->shadow_name);
-        return 0;
-    }
-    set_state(r, LM_STATE_VERIFYING);
-    maybe_progress(r, true);
-    lm_info("verifying %s against %s in chunks of %zu rows", r->plan->shadow_name,
-            r->plan->src->name, r->o->chunk_size);
-    if ((rc = lm_mysql_verify_new(&v, &r->dsn, r->plan, r->o->chunk_size, err)) < 0)
-        goto cleanup;
-    while ((rc = verify_one(r, v, &since, err)) == 1) {
-        chunks++;
-        rows += lm_mysql_verify_rows(v);
-        lm_mysql_verify_next(v);
-    }
-    if (rc == 0)
-        lm_info("verified: %s equals %s (%llu rows in %llu chunks, %.1fs)", r->plan->shadow_name,
-                r->plan->src->name, rows, chunks, lm_now() - t0);
-cleanup:
-    add_verify_time(r, &since);
-    lm_mysql_verify_free(v);
     return rc;
 }
 
@@ -548,7 +412,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     lm_err err = LM_ERR_INIT;
     bool changed = false;
     char *redacted = NULL;
-    run r;
+    lm_run r;
     int rc;
 
     memset(&r, 0, sizeof(r));
@@ -601,20 +465,20 @@ int lm_migrate_main(const lm_migrate_opts *o)
             so.start.file, (unsigned long long)so.start.pos, r.plan->shadow_name);
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
-    maybe_progress(&r, true);
-    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = verify_phase(&r, &err)) < 0)
+    lm_run_progress(&r, true);
+    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0)
         goto cleanup;
     if ((rc = cutover_phase(&r, &err)) < 0)
         goto cleanup;
-    set_state(&r, LM_STATE_DONE);
-    maybe_progress(&r, true);
+    lm_run_set_state(&r, LM_STATE_DONE);
+    lm_run_progress(&r, true);
     lm_info("done: %s.%s has the new schema%s", r.plan->src->db, r.plan->src->name,
             o->drop_old ? "" : "; the old table is kept");
 
 cleanup:
     lm_tail_stop(r.tail);
     if (rc < 0) {
-        set_state(&r, LM_STATE_FAILED);
+        lm_run_set_state(&r, LM_STATE_FAILED);
         if (changed && r.c && r.plan) {
             lm_err cerr = LM_ERR_INIT;
             if (lm_mysql_cleanup(r.c, r.plan, &cerr) < 0)

@@ -1,0 +1,43 @@
+/* Private to the driver: the state of one migration run, shared by the
+ * pipeline phases in src/core/migrate.c and src/core/verify_phase.c. */
+#ifndef LIVEMIG_CORE_RUN_H
+#define LIVEMIG_CORE_RUN_H
+
+#include "livemig/core.h"
+#include "livemig/dsn.h"
+#include "livemig/migrate.h"
+#include "livemig/mysql.h"
+#include "mysql/tail.h"
+
+#define LM_RUN_RETRIES 5
+
+typedef struct lm_run {
+    const lm_migrate_opts *o;
+    lm_dsn dsn;
+    MYSQL *c;
+    lm_plan *plan;
+    lm_status st;
+    lm_queue q;
+    bool queue_ready;
+    lm_tail *tail;
+    lm_ctl *ctl;
+    double last_progress;
+    /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
+    unsigned long long popped;
+    unsigned long long drop_change;
+    bool no_recopy;
+} lm_run;
+
+void lm_run_set_state(lm_run *r, lm_state s);
+/* Print the progress line when the interval passed (or force). */
+void lm_run_progress(lm_run *r, bool force);
+/* Ctrl-C, `abort` on the socket, or a failed stream: an error to stop on. */
+int lm_run_check_stop(lm_run *r, lm_err *err);
+/* Apply one batch of queued changes, only those ending at or before upto
+ * when it is given; *n says how many. */
+int lm_run_apply_upto(lm_run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err);
+int lm_run_retry(const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err);
+/* The verification phase; 0 when the shadow equals the table (or --no-verify). */
+int lm_run_verify(lm_run *r, lm_err *err);
+
+#endif
