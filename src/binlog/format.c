@@ -157,11 +157,74 @@ static int wide_to_utf8(lm_buf *u, const uint8_t *s, size_t n, cs_kind cs)
     return 1;
 }
 
+/* The appenders below reserve once and write in place: lm_buf_putc and
+ * friends (a grow, a memcpy and a NUL per call) were the top of the JSON
+ * dump profile once printf was gone. */
+static int put1(lm_buf *out, char c)
+{
+    if (out->len + 2 > out->cap && lm_buf_grow(out, 1) < 0)
+        return LM_ENOMEM;
+    out->data[out->len++] = c;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+static int put_lit(lm_buf *out, const char *s, size_t n)
+{
+    if (out->len + n + 1 > out->cap && lm_buf_grow(out, n) < 0)
+        return LM_ENOMEM;
+    memcpy(out->data + out->len, s, n);
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+#define PUT_LIT(out, s) put_lit(out, s, sizeof(s) - 1)
+
+/* A JSON string literal copied in one go when nothing in it needs
+ * escaping or replacing (nearly always); otherwise lm_buf_json_str, whose
+ * output this equals. utf8_ok: the bytes are known to be valid UTF-8,
+ * which lm_buf_json_str passes through unchanged. */
+static int json_str(lm_buf *out, const char *s, size_t n, int utf8_ok)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i;
+    char *q;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || (p[i] >= 0x80 && !utf8_ok))
+            return lm_buf_json_str(out, s, n);
+    }
+    if (lm_buf_grow(out, n + 2) < 0)
+        return LM_ENOMEM;
+    q = out->data + out->len;
+    q[0] = '"';
+    memcpy(q + 1, s, n);
+    q[n + 1] = '"';
+    out->len += n + 2;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
 static int hex_obj(lm_buf *out, const void *p, size_t n)
 {
-    lm_buf_puts(out, "{\"hex\":\"");
-    lm_buf_hex(out, p, n);
-    return lm_buf_puts(out, "\"}");
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *b = p;
+    char *q;
+    size_t i;
+
+    if (lm_buf_grow(out, 2 * n + 11) < 0)
+        return LM_ENOMEM;
+    q = out->data + out->len;
+    memcpy(q, "{\"hex\":\"", 8);
+    q += 8;
+    for (i = 0; i < n; i++) {
+        *q++ = digits[b[i] >> 4];
+        *q++ = digits[b[i] & 15];
+    }
+    memcpy(q, "\"}", 3); /* with the NUL */
+    out->len = (size_t)(q + 2 - out->data);
+    return 0;
 }
 
 /* Text in charset cs as a JSON string, or {"hex":…} when undecodable. */
@@ -184,7 +247,7 @@ static int text_json(lm_buf *out, const char *str, size_t n, unsigned charset)
         for (i = 0; i < n && ok; i++)
             ok = s[i] < 0x80;
         if (ok)
-            return lm_buf_json_str(out, str, n);
+            return json_str(out, str, n, 1);
         break;
     case CS_UCS2:
     case CS_UTF16:
@@ -196,13 +259,13 @@ static int text_json(lm_buf *out, const char *str, size_t n, unsigned charset)
         /* utf8mb3/utf8mb4 and anything unknown: text if it is UTF-8. */
         ok = valid_utf8(s, n);
         if (ok)
-            return lm_buf_json_str(out, str, n);
+            return json_str(out, str, n, 1);
         break;
     }
     if (!ok)
         rc = hex_obj(out, s, n);
     else
-        rc = lm_buf_json_str(out, u.data ? u.data : "", u.len);
+        rc = json_str(out, u.data ? u.data : "", u.len, 1);
     if (u.oom)
         rc = LM_ENOMEM;
     lm_buf_free(&u);
@@ -221,7 +284,7 @@ static int put_u64(lm_buf *out, uint64_t u, bool neg)
     } while (u);
     if (neg)
         t[--n] = '-';
-    return lm_buf_append(out, t + n, sizeof(t) - n);
+    return put_lit(out, t + n, sizeof(t) - n);
 }
 
 static int put_i64(lm_buf *out, int64_t i)
@@ -238,7 +301,7 @@ int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsign
     switch (v->kind) {
     case LM_VAL_ABSENT:
     case LM_VAL_NULL:
-        return lm_buf_puts(out, "null");
+        return PUT_LIT(out, "null");
     case LM_VAL_INT:
     case LM_VAL_YEAR:
         return put_i64(out, v->i);
@@ -248,16 +311,14 @@ int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsign
     case LM_VAL_FLOAT:
     case LM_VAL_DOUBLE:
         lm_bl_float_text(v->d, v->kind == LM_VAL_FLOAT, text, sizeof(text));
-        lm_buf_putc(out, '"');
-        lm_buf_puts(out, text);
-        return lm_buf_putc(out, '"');
+        return json_str(out, text, strlen(text), 0);
     case LM_VAL_DECIMAL:
     case LM_VAL_DATE:
     case LM_VAL_TIME:
     case LM_VAL_DATETIME:
     case LM_VAL_TIMESTAMP:
     case LM_VAL_JSON:
-        return lm_buf_json_str(out, v->str ? v->str : "", v->len);
+        return json_str(out, v->str ? v->str : "", v->len, 0);
     case LM_VAL_STRING:
         return text_json(out, v->str ? v->str : "", v->len, v->charset);
     case LM_VAL_BLOB:
@@ -266,10 +327,10 @@ int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsign
     case LM_VAL_ENUM:
     case LM_VAL_SET:
         if (v->str)
-            return lm_buf_json_str(out, v->str, v->len);
+            return json_str(out, v->str, v->len, 0);
         return put_u64(out, v->u, false);
     }
-    return lm_buf_puts(out, "null");
+    return PUT_LIT(out, "null");
 }
 
 int lm_row_json(lm_buf *out, const lm_row *row, const lm_table_map *tm)
@@ -277,24 +338,24 @@ int lm_row_json(lm_buf *out, const lm_row *row, const lm_table_map *tm)
     unsigned i;
     int first = 1;
 
-    lm_buf_putc(out, '{');
+    put1(out, '{');
     for (i = 0; i < row->ncols; i++) {
         if (row->cols[i].kind == LM_VAL_ABSENT)
             continue;
         if (!first)
-            lm_buf_putc(out, ',');
+            put1(out, ',');
         first = 0;
         /* Named like mariadb-binlog (@1, @2, …) without column names. */
         if (tm && tm->names && i < tm->ncols)
-            lm_buf_json_str(out, tm->names[i], strlen(tm->names[i]));
+            json_str(out, tm->names[i], strlen(tm->names[i]), 0);
         else {
-            lm_buf_puts(out, "\"@");
+            PUT_LIT(out, "\"@");
             put_u64(out, i + 1, false);
-            lm_buf_putc(out, '"');
+            put1(out, '"');
         }
-        lm_buf_putc(out, ':');
+        put1(out, ':');
         lm_value_json(out, &row->cols[i], tm, i);
     }
-    lm_buf_putc(out, '}');
+    put1(out, '}');
     return out->oom ? LM_ENOMEM : 0;
 }

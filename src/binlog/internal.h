@@ -110,6 +110,25 @@ void lm_bl_tablemap_free(lm_table_map *tm);
 int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, size_t avail,
                        lm_value *v, size_t *used, lm_bl_arena *a, lm_err *err);
 
+/* Writes v in decimal, zero-padded to at least width digits, and returns
+ * the end (no NUL). Hand-written because snprintf dominated dump profiles;
+ * same output as "%0*u". */
+static inline char *lm_bl_put_uint(char *q, uint64_t v, unsigned width)
+{
+    char t[20];
+    unsigned n = 0;
+
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width && width <= 20)
+        t[n++] = '0';
+    while (n)
+        *q++ = t[--n];
+    return q;
+}
+
 /* Temporal and decimal helpers (temporal.c). Text is NUL-terminated. */
 int lm_bl_decimal_size(unsigned precision, unsigned scale);
 /* Writes the server's text form of a binary NEWDECIMAL; out needs

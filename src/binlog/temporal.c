@@ -2,9 +2,7 @@
  * TIMESTAMP2), rendered as the server prints them. */
 #include "binlog/internal.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Bytes for a group of 0..9 leftover decimal digits. */
 static const unsigned dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
@@ -48,11 +46,11 @@ int lm_bl_decimal_text(const uint8_t *p, unsigned precision, unsigned scale, cha
 
     if (intg0x) {
         d = dig2bytes[intg0x];
-        nd += (size_t)sprintf(digits + nd, "%u", dec_group(buf + pos, d, mask));
+        nd = (size_t)(lm_bl_put_uint(digits + nd, dec_group(buf + pos, d, mask), 0) - digits);
         pos += d;
     }
     for (i = 0; i < intg0; i++, pos += 4)
-        nd += (size_t)sprintf(digits + nd, "%09u", dec_group(buf + pos, 4, mask));
+        nd = (size_t)(lm_bl_put_uint(digits + nd, dec_group(buf + pos, 4, mask), 9) - digits);
     /* Leading zeros of the integer part are not printed, but "0" is. */
     for (k = 0; k + 1 < nd && digits[k] == '0'; k++)
         ;
@@ -68,9 +66,9 @@ int lm_bl_decimal_text(const uint8_t *p, unsigned precision, unsigned scale, cha
     if (scale) {
         *q++ = '.';
         for (i = 0; i < frac0; i++, pos += 4)
-            q += sprintf(q, "%09u", dec_group(buf + pos, 4, mask));
+            q = lm_bl_put_uint(q, dec_group(buf + pos, 4, mask), 9);
         if (frac0x)
-            q += sprintf(q, "%0*u", (int)frac0x, dec_group(buf + pos, dig2bytes[frac0x], mask));
+            q = lm_bl_put_uint(q, dec_group(buf + pos, dig2bytes[frac0x], mask), frac0x);
     }
     *q = '\0';
     /* A negative zero is printed without its sign. */
@@ -84,15 +82,40 @@ size_t lm_bl_frac_bytes(unsigned fsp)
     return (fsp + 1) / 2;
 }
 
-/* Fraction digits: exactly fsp of the microseconds. */
-static void append_frac(char *out, size_t outlen, uint64_t usec, unsigned fsp)
+/* The text helpers below write at most ~40 bytes (every field is bounded
+ * by its bit width); callers pass 64-byte buffers, so outlen is only
+ * checked against that bound. */
+#define TEXT_MAX 48
+
+/* Fraction digits: exactly fsp of the microseconds; NUL-terminates. */
+static void put_frac(char *q, uint64_t usec, unsigned fsp)
 {
     static const unsigned div[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
-    size_t n = strlen(out);
 
-    if (fsp == 0 || fsp > 6)
-        return;
-    snprintf(out + n, outlen - n, ".%0*u", (int)fsp, (unsigned)(usec / div[fsp]));
+    if (fsp > 0 && fsp <= 6) {
+        *q++ = '.';
+        q = lm_bl_put_uint(q, (unsigned)(usec / div[fsp]), fsp);
+    }
+    *q = '\0';
+}
+
+/* "YYYY-MM-DD" then, unless date_only, " hh:mm:ss"; returns the end. */
+static char *put_ymd_hms(char *q, unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                         unsigned s, int date_only)
+{
+    q = lm_bl_put_uint(q, y, 4);
+    *q++ = '-';
+    q = lm_bl_put_uint(q, mo, 2);
+    *q++ = '-';
+    q = lm_bl_put_uint(q, d, 2);
+    if (date_only)
+        return q;
+    *q++ = ' ';
+    q = lm_bl_put_uint(q, h, 2);
+    *q++ = ':';
+    q = lm_bl_put_uint(q, mi, 2);
+    *q++ = ':';
+    return lm_bl_put_uint(q, s, 2);
 }
 
 /* Packed TIME: ((hh<<12 | mm<<6 | ss) << 24) + usec, negated for negatives. */
@@ -100,25 +123,35 @@ void lm_bl_packed_time_text(int64_t packed, char *out, size_t outlen)
 {
     uint64_t t = packed < 0 ? (uint64_t)0 - (uint64_t)packed : (uint64_t)packed;
     uint64_t hms = t >> 24;
+    char *q = out;
 
-    snprintf(out, outlen, "%s%02u:%02u:%02u", packed < 0 ? "-" : "", (unsigned)((hms >> 12) % 1024),
-             (unsigned)((hms >> 6) % 64), (unsigned)(hms % 64));
-    append_frac(out, outlen, t % (1u << 24), 6);
+    if (outlen < TEXT_MAX) {
+        *out = '\0';
+        return;
+    }
+    if (packed < 0)
+        *q++ = '-';
+    q = lm_bl_put_uint(q, (hms >> 12) % 1024, 2);
+    *q++ = ':';
+    q = lm_bl_put_uint(q, (hms >> 6) % 64, 2);
+    *q++ = ':';
+    q = lm_bl_put_uint(q, hms % 64, 2);
+    put_frac(q, t % (1u << 24), 6);
 }
 
 static void datetime_fmt(uint64_t t, int date_only, unsigned fsp, char *out, size_t outlen)
 {
     uint64_t ymdhms = t >> 24, ymd = ymdhms >> 17, ym = ymd >> 5, hms = ymdhms % (1u << 17);
+    char *q;
 
-    if (date_only) {
-        snprintf(out, outlen, "%04u-%02u-%02u", (unsigned)(ym / 13), (unsigned)(ym % 13),
-                 (unsigned)(ymd % 32));
+    if (outlen < TEXT_MAX) {
+        *out = '\0';
         return;
     }
-    snprintf(out, outlen, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)(ym / 13), (unsigned)(ym % 13),
-             (unsigned)(ymd % 32), (unsigned)(hms >> 12), (unsigned)((hms >> 6) % 64),
-             (unsigned)(hms % 64));
-    append_frac(out, outlen, t % (1u << 24), fsp);
+    q = put_ymd_hms(out, (unsigned)(ym / 13), (unsigned)(ym % 13), (unsigned)(ymd % 32),
+                    (unsigned)(hms >> 12), (unsigned)((hms >> 6) % 64), (unsigned)(hms % 64),
+                    date_only);
+    put_frac(q, t % (1u << 24), date_only ? 0 : fsp);
 }
 
 void lm_bl_packed_datetime_text(int64_t packed, int date_only, char *out, size_t outlen)
@@ -203,15 +236,32 @@ void lm_bl_timestamp2(const uint8_t *p, unsigned fsp, int64_t *sec, uint64_t *us
 
 void lm_bl_timestamp_text(int64_t sec, uint64_t usec, unsigned fsp, char *out, size_t outlen)
 {
-    struct tm tm;
-    time_t t = (time_t)sec;
+    int64_t days, era, z, doe, yoe, doy, mp, y, sod;
+    char *q;
 
-    if (sec == 0 || gmtime_r(&t, &tm) == NULL) {
-        /* The server stores the zero timestamp as epoch 0. */
-        snprintf(out, outlen, "0000-00-00 00:00:00");
-    } else {
-        snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (outlen < TEXT_MAX) {
+        *out = '\0';
+        return;
     }
-    append_frac(out, outlen, usec, fsp);
+    if (sec <= 0) {
+        /* The server stores the zero timestamp as epoch 0; stored values
+         * are unsigned 32-bit, so there is nothing below it. */
+        q = put_ymd_hms(out, 0, 0, 0, 0, 0, 0, 0);
+    } else {
+        /* UTC civil date from days since 1970 (H. Hinnant's algorithm),
+         * replacing gmtime_r, which showed up in dump profiles. */
+        days = sec / 86400;
+        sod = sec % 86400;
+        z = days + 719468;
+        era = z / 146097;
+        doe = z - era * 146097;
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        y = yoe + era * 400;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        q = put_ymd_hms(out, (unsigned)(y + (mp >= 10)), (unsigned)(mp < 10 ? mp + 3 : mp - 9),
+                        (unsigned)(doy - (153 * mp + 2) / 5 + 1), (unsigned)(sod / 3600),
+                        (unsigned)(sod / 60 % 60), (unsigned)(sod % 60), 0);
+    }
+    put_frac(q, usec, fsp);
 }

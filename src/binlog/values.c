@@ -87,7 +87,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     uint8_t type = tm->types[col];
     uint16_t meta = tm->meta[col];
     int uns = tm->is_unsigned && tm->is_unsigned[col] == 1;
-    char text[96];
+    char text[96], *q;
     size_t n = 0, pre;
     unsigned len, fsp;
     uint8_t rt;
@@ -152,7 +152,11 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         NEED(3);
         n = 3;
         d = (uint32_t)lm_bl_le(p, 3);
-        snprintf(text, sizeof(text), "%04u-%02u-%02u", d >> 9, (d >> 5) & 15, d & 31);
+        q = lm_bl_put_uint(text, d >> 9, 4);
+        *q++ = '-';
+        q = lm_bl_put_uint(q, (d >> 5) & 15, 2);
+        *q++ = '-';
+        *lm_bl_put_uint(q, d & 31, 2) = '\0';
         rc = text_value(v, LM_VAL_DATE, text, a);
         break;
     }
@@ -164,8 +168,14 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         n = 3;
         t = (int32_t)(lm_bl_le(p, 3) << 8) >> 8;
         at = t < 0 ? (uint32_t)-t : (uint32_t)t;
-        snprintf(text, sizeof(text), "%s%02u:%02u:%02u", t < 0 ? "-" : "", at / 10000,
-                 at / 100 % 100, at % 100);
+        q = text;
+        if (t < 0)
+            *q++ = '-';
+        q = lm_bl_put_uint(q, at / 10000, 2);
+        *q++ = ':';
+        q = lm_bl_put_uint(q, at / 100 % 100, 2);
+        *q++ = ':';
+        *lm_bl_put_uint(q, at % 100, 2) = '\0';
         rc = text_value(v, LM_VAL_TIME, text, a);
         break;
     }
@@ -174,10 +184,18 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         NEED(8);
         n = 8;
         dt = lm_bl_le(p, 8);
-        snprintf(text, sizeof(text), "%04u-%02u-%02u %02u:%02u:%02u",
-                 (unsigned)(dt / 10000000000ULL), (unsigned)(dt / 100000000 % 100),
-                 (unsigned)(dt / 1000000 % 100), (unsigned)(dt / 10000 % 100),
-                 (unsigned)(dt / 100 % 100), (unsigned)(dt % 100));
+        /* (unsigned) keeps the old "%04u" truncation of absurd years. */
+        q = lm_bl_put_uint(text, (unsigned)(dt / 10000000000ULL), 4);
+        *q++ = '-';
+        q = lm_bl_put_uint(q, dt / 100000000 % 100, 2);
+        *q++ = '-';
+        q = lm_bl_put_uint(q, dt / 1000000 % 100, 2);
+        *q++ = ' ';
+        q = lm_bl_put_uint(q, dt / 10000 % 100, 2);
+        *q++ = ':';
+        q = lm_bl_put_uint(q, dt / 100 % 100, 2);
+        *q++ = ':';
+        *lm_bl_put_uint(q, dt % 100, 2) = '\0';
         rc = text_value(v, LM_VAL_DATETIME, text, a);
         break;
     }

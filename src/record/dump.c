@@ -87,14 +87,42 @@ typedef struct dump_state {
     dump_format fmt;
     lm_rec_filter tables;
     char gtid[128]; /* of the transaction being printed */
-    lm_buf line;
+    lm_buf line;    /* whole lines not yet written, then the one being built */
+    size_t whole;   /* bytes of line that are whole lines */
 } dump_state;
+
+/* Lines collect in st->line and go out in blocks of about this size:
+ * one fwrite per line cost more than the formatting of short lines. */
+#define OUT_BLOCK (256 * 1024)
+
+/* A line left half-built by an error is dropped, as it always was. */
+static void flush_out(dump_state *st)
+{
+    if (st->whole)
+        fwrite(st->line.data, 1, st->whole, stdout);
+    lm_buf_reset(&st->line);
+    st->whole = 0;
+}
 
 static void emit(dump_state *st)
 {
     lm_buf_putc(&st->line, '\n');
-    fwrite(st->line.data, 1, st->line.len, stdout);
-    lm_buf_reset(&st->line);
+    st->whole = st->line.len;
+    if (st->whole >= OUT_BLOCK)
+        flush_out(st);
+}
+
+/* Integers without printf (one of these per printed row). */
+static void put_u64(lm_buf *b, uint64_t u)
+{
+    char t[24];
+    size_t n = sizeof(t);
+
+    do {
+        t[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    lm_buf_append(b, t + n, sizeof(t) - n);
 }
 
 /* One JSON object per row change. */
@@ -108,16 +136,22 @@ static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event
         lm_buf *b = &st->line;
         lm_buf_puts(b, "{\"file\":");
         lm_buf_json_str(b, ev->at.file, strlen(ev->at.file));
-        lm_buf_printf(b, ",\"pos\":%llu,\"gtid\":", (unsigned long long)ev->at.pos);
+        lm_buf_puts(b, ",\"pos\":");
+        put_u64(b, ev->at.pos);
+        lm_buf_puts(b, ",\"gtid\":");
         if (st->gtid[0])
             lm_buf_json_str(b, st->gtid, strlen(st->gtid));
         else
             lm_buf_puts(b, "null");
-        lm_buf_printf(b, ",\"ts\":%u,\"db\":", (unsigned)ev->hdr.timestamp);
+        lm_buf_puts(b, ",\"ts\":");
+        put_u64(b, ev->hdr.timestamp);
+        lm_buf_puts(b, ",\"db\":");
         lm_buf_json_str(b, tm->db, strlen(tm->db));
         lm_buf_puts(b, ",\"table\":");
         lm_buf_json_str(b, tm->table, strlen(tm->table));
-        lm_buf_printf(b, ",\"op\":\"%s\",\"before\":", op_name(ev->row_op));
+        lm_buf_puts(b, ",\"op\":\"");
+        lm_buf_puts(b, op_name(ev->row_op));
+        lm_buf_puts(b, "\",\"before\":");
         if (before.cols)
             lm_row_json(b, &before, tm);
         else
@@ -142,7 +176,10 @@ static int event_text(dump_state *st, lm_binlog_decoder *d, const lm_binlog_even
     unsigned nrows = 0;
     int rc;
 
-    lm_buf_printf(b, "%s:%llu ", ev->at.file, (unsigned long long)ev->at.pos);
+    lm_buf_puts(b, ev->at.file);
+    lm_buf_putc(b, ':');
+    put_u64(b, ev->at.pos);
+    lm_buf_putc(b, ' ');
     if (name)
         lm_buf_puts(b, name);
     else
@@ -183,9 +220,16 @@ static int event_text(dump_state *st, lm_binlog_decoder *d, const lm_binlog_even
             nrows++;
         if (rc < 0)
             return rc;
-        if (ev->table)
-            lm_buf_printf(b, " %s.%s", ev->table->db, ev->table->table);
-        lm_buf_printf(b, " %s rows=%u", op_name(ev->row_op), nrows);
+        if (ev->table) {
+            lm_buf_putc(b, ' ');
+            lm_buf_puts(b, ev->table->db);
+            lm_buf_putc(b, '.');
+            lm_buf_puts(b, ev->table->table);
+        }
+        lm_buf_putc(b, ' ');
+        lm_buf_puts(b, op_name(ev->row_op));
+        lm_buf_puts(b, " rows=");
+        put_u64(b, nrows);
         break;
     }
     if (b->oom)
@@ -248,6 +292,7 @@ static int dump_file(dump_state *st, const char *path, lm_err *err)
         }
     }
 cleanup:
+    flush_out(st);
     fflush(stdout);
     lm_binlog_decoder_free(d);
     lm_rec_source_close(src);
@@ -264,7 +309,7 @@ static int usage(const char *msg)
 
 int lm_dump_main(int argc, char **argv)
 {
-    dump_state st = {FMT_TEXT, {0, NULL, NULL}, {0}, LM_BUF_INIT};
+    dump_state st = {FMT_TEXT, {0, NULL, NULL}, {0}, LM_BUF_INIT, 0};
     lm_err err = LM_ERR_INIT;
     const char *fmt = NULL;
     int i, nfiles = 0, rc = 0;

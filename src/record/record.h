@@ -43,7 +43,7 @@ int lm_rec_tablemap_name(const uint8_t *ev, size_t len, char *db, size_t dbcap, 
 typedef struct lm_rec_writer lm_rec_writer;
 
 typedef struct lm_rec_writer_opts {
-    int level;            /* zstd level (default 3) */
+    int level;            /* zstd level (default 1) */
     size_t frame_bytes;   /* close a frame at a boundary once this big (default 4 MiB) */
     double frame_seconds; /* … or this old (default 1 s; 0 = no age limit) */
     const char *header;   /* extra header lines "key=value\n…", or NULL */
