@@ -32,7 +32,7 @@ done
 pass "livemig --version prints the linked library versions"
 
 man_page=$WORK/prefix/share/man/man1/livemig.1
-if command -v man >/dev/null && man -l "$man_page" >/dev/null 2>&1; then
+if command -v man >/dev/null && command -v col >/dev/null && man -l "$man_page" >/dev/null 2>&1; then
     MANWIDTH=80 MAN_KEEP_FORMATTING=0 man -l "$man_page" 2>/dev/null | col -b >"$WORK/man.txt" ||
         fail "man -l failed"
     how="man -l"
