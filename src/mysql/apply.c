@@ -44,28 +44,6 @@ static bool is_data_error(unsigned int no)
     }
 }
 
-/* Warnings left in strict mode still mean data would change. */
-static int check_warnings(MYSQL *c, lm_err *err)
-{
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    int rc;
-
-    if (mysql_warning_count(c) == 0)
-        return 0;
-    if ((rc = lm_my_query(c, "SHOW WARNINGS", &res, err)) < 0)
-        return rc;
-    while ((row = mysql_fetch_row(res)) != NULL) {
-        if (row[0] && strcmp(row[0], "Note") == 0)
-            continue;
-        rc = lm_err_set(err, LM_EFAIL, "applying a change to the shadow would change data: %s",
-                        row[2] ? row[2] : "?");
-        break;
-    }
-    mysql_free_result(res);
-    return rc;
-}
-
 static int flush(batch *b, lm_err *err)
 {
     MYSQL *c = b->c;
@@ -82,7 +60,7 @@ static int flush(batch *b, lm_err *err)
     b->kind = ST_NONE;
     b->rows = 0;
     lm_buf_reset(&b->sql);
-    return check_warnings(c, err);
+    return lm_my_check_warnings(c, false, "applying a change to the shadow", err);
 }
 
 /* Start a statement of `kind` or continue the open one. */

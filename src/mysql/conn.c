@@ -191,3 +191,38 @@ cleanup:
         mysql_close(c);
     return rc;
 }
+
+/* A statement left warnings. Notes pass; duplicate-key warnings (1062) pass
+ * when allow_duplicates (INSERT IGNORE of rows the stream may already have
+ * put there); anything else means data would change: an error. */
+int lm_my_check_warnings(MYSQL *c, bool allow_duplicates, const char *what, lm_err *err)
+{
+    unsigned int expected = mysql_warning_count(c), seen = 0;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+
+    if (expected == 0)
+        return 0;
+    if ((rc = lm_my_query(c, "SHOW WARNINGS", &res, err)) < 0)
+        return rc;
+    while (res && (row = mysql_fetch_row(res)) != NULL) {
+        seen++;
+        if (row[0] && strcmp(row[0], "Note") == 0)
+            continue;
+        if (allow_duplicates && row[1] && strcmp(row[1], "1062") == 0)
+            continue;
+        rc =
+            lm_err_set(err, LM_EFAIL, "%s would change data: %s (%s %s); fix the ALTER or the data",
+                       what, row[2] ? row[2] : "?", row[0] ? row[0] : "?", row[1] ? row[1] : "?");
+        goto cleanup;
+    }
+    if (seen < expected)
+        rc = lm_err_set(err, LM_EFAIL,
+                        "%s raised %u warnings, more than could be checked: lower --chunk-size",
+                        what, expected);
+cleanup:
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}

@@ -170,43 +170,6 @@ cleanup:
     return rc;
 }
 
-/* Every warning of the chunk must be a duplicate: on the iteration key
- * (the stream put the row there first) or, transiently, on another unique
- * key (the stream has not caught up; a real duplicate shows as a row
- * count difference at cutover). Anything else would change data. */
-static int check_warnings(MYSQL *c, const lm_plan *p, lm_err *err)
-{
-    unsigned int expected = mysql_warning_count(c), seen = 0;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    int rc;
-
-    if (expected == 0)
-        return 0;
-    if ((rc = lm_my_query(c, "SHOW WARNINGS", &res, err)) < 0)
-        return rc;
-    while ((row = mysql_fetch_row(res)) != NULL) {
-        seen++;
-        if (row[0] && strcmp(row[0], "Note") == 0)
-            continue;
-        if (row[1] && strcmp(row[1], "1062") == 0)
-            continue;
-        rc = lm_err_set(err, LM_EFAIL,
-                        "copying into %s would change data: %s (%s %s); fix the ALTER or the data",
-                        p->shadow_name, row[2] ? row[2] : "?", row[0] ? row[0] : "?",
-                        row[1] ? row[1] : "?");
-        goto cleanup;
-    }
-    if (seen < expected)
-        rc = lm_err_set(err, LM_EFAIL,
-                        "a chunk raised %u warnings, more than could be checked: lower "
-                        "--chunk-size",
-                        expected);
-cleanup:
-    mysql_free_result(res);
-    return rc;
-}
-
 static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char **upper,
                       size_t *upper_len, size_t *rows, lm_err *err)
 {
@@ -253,7 +216,10 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
         *rows = (size_t)records;
     else
         *rows = (size_t)mysql_affected_rows(c);
-    rc = check_warnings(c, p, err);
+    /* Duplicates pass: on the iteration key the stream put the row there
+     * first; on another unique key the stream has not caught up yet (a real
+     * duplicate is caught by the verification before the cutover). */
+    rc = lm_my_check_warnings(c, true, "copying a chunk into the shadow", err);
     goto cleanup;
 bad:
     rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");

@@ -22,6 +22,7 @@ int lm_my_fail(lm_err *err, MYSQL *c, int code, const char *what);
 bool lm_my_retryable(unsigned int no);
 /* Run a query and store its result (NULL result for statements). */
 int lm_my_query(MYSQL *c, const char *sql, MYSQL_RES **res, lm_err *err);
+int lm_my_check_warnings(MYSQL *c, bool allow_duplicates, const char *what, lm_err *err);
 /* Append a quoted, escaped string literal ('…') for the connection. */
 int lm_my_put_str(lm_buf *b, MYSQL *c, const char *s, size_t len);
 /* Append `db`.`name`. */

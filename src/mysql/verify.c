@@ -452,29 +452,6 @@ MYSQL *lm_vx_conn(const lm_mysql_verify *v)
     return v->c;
 }
 
-/* With IGNORE, errors become warnings: only duplicates (the stream has not
- * caught up on another unique key yet) may pass. */
-static int check_warnings(MYSQL *c, lm_err *err)
-{
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    int rc;
-
-    if (mysql_warning_count(c) == 0)
-        return 0;
-    if ((rc = lm_my_query(c, "SHOW WARNINGS", &res, err)) < 0)
-        return rc;
-    while (res && (row = mysql_fetch_row(res)) != NULL) {
-        if ((row[0] && strcmp(row[0], "Note") == 0) || (row[1] && strcmp(row[1], "1062") == 0))
-            continue;
-        rc = lm_err_set(err, LM_EFAIL, "re-copying a chunk would change data: %s",
-                        row[2] ? row[2] : "?");
-        break;
-    }
-    mysql_free_result(res);
-    return rc;
-}
-
 int lm_mysql_verify_recopy(lm_mysql_verify *v, MYSQL *c, lm_err *err)
 {
     const lm_plan *p = v->p;
@@ -516,7 +493,7 @@ int lm_mysql_verify_recopy(lm_mysql_verify *v, MYSQL *c, lm_err *err)
         rc = lm_my_fail(err, c, LM_EDB, "re-copying a chunk");
         goto fail;
     }
-    if ((rc = check_warnings(c, err)) < 0)
+    if ((rc = lm_my_check_warnings(c, true, "re-copying a chunk", err)) < 0)
         goto fail;
     if (mysql_query(c, "COMMIT") != 0) {
         rc = lm_my_fail(err, c, LM_EDB, "re-copying a chunk (commit)");
