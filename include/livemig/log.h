@@ -4,6 +4,11 @@
 
 #include <stdbool.h>
 
+/* The version of the JSON line format (--log-format json), in every line as
+ * "schema". Bump it when a field is removed, renamed or changes meaning;
+ * adding fields keeps it. docs/guide.md "Output for machines" lists them. */
+#define LM_LOG_JSON_SCHEMA 1
+
 typedef enum { LM_LOG_DEBUG, LM_LOG_INFO, LM_LOG_WARN, LM_LOG_ERROR } lm_log_level;
 
 void lm_log_setup(lm_log_level min, bool json);

@@ -60,7 +60,7 @@ void lm_progress_print(lm_status *st)
 
     if (lm_log_json()) {
         lm_buf b = LM_BUF_INIT;
-        lm_buf_puts(&b, "{\"event\":\"progress\",\"status\":");
+        lm_buf_printf(&b, "{\"schema\":%d,\"event\":\"progress\",\"status\":", LM_LOG_JSON_SCHEMA);
         lm_status_json(st, &b);
         lm_buf_puts(&b, "}\n");
         if (b.data)

@@ -37,7 +37,9 @@ void lm_log(lm_log_level lvl, const char *fmt, ...)
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (log_as_json) {
         lm_buf b = LM_BUF_INIT;
-        lm_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", stamp, names[lvl]);
+        lm_buf_printf(&b,
+                      "{\"schema\":%d,\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", LM_LOG_JSON_SCHEMA,
+                      stamp, names[lvl]);
         lm_buf_json_str(&b, msg, strlen(msg));
         lm_buf_puts(&b, "}\n");
         if (b.data)

@@ -4,7 +4,8 @@
 #   . "$(dirname "$0")/lib.sh"
 #
 # ctest passes LIVEMIG (the binary), RIG_DIR (a running tests/rig/mariadb.sh
-# server), TOOLS_DIR (where tests/it/*.c were built) and SRC_DIR. To run one
+# server; not needed when LIVEMIG_TEST_MYSQL_DSN is set), TOOLS_DIR (where
+# tests/it/*.c were built) and SRC_DIR. To run one
 # test by hand:
 #   tests/rig/mariadb.sh start /tmp/rig
 #   LIVEMIG=build/livemig RIG_DIR=/tmp/rig TOOLS_DIR=build/tests SRC_DIR=$PWD \
@@ -12,7 +13,6 @@
 set -euo pipefail
 
 : "${LIVEMIG:?LIVEMIG must name the livemig binary}"
-: "${RIG_DIR:?RIG_DIR must name a directory started by tests/rig/mariadb.sh}"
 : "${TOOLS_DIR:?TOOLS_DIR must name the build directory of tests/it/*.c}"
 SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
@@ -20,12 +20,33 @@ SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
     echo "FAIL: livemig binary $LIVEMIG is missing" >&2
     exit 1
 }
-[ -r "$RIG_DIR/env" ] || {
-    echo "FAIL: $RIG_DIR/env is missing: is the MariaDB rig running?" >&2
+# The server: LIVEMIG_TEST_MYSQL_DSN when set (the docker-compose rig, see
+# docker/README.md), else the local rig's $RIG_DIR/env (which sets the same
+# variable). MARIADB_DSN, MARIADB_HOST, MARIADB_PORT, MARIADB_USER and
+# MARIADB_PASSWORD are derived from it for livemig and the mariadb client.
+if [ -n "${LIVEMIG_TEST_MYSQL_DSN:-}" ]; then
+    MARIADB_DSN=$LIVEMIG_TEST_MYSQL_DSN
+else
+    : "${RIG_DIR:?RIG_DIR must name a directory started by tests/rig/mariadb.sh (or set LIVEMIG_TEST_MYSQL_DSN)}"
+    [ -r "$RIG_DIR/env" ] || {
+        echo "FAIL: $RIG_DIR/env is missing: is the MariaDB rig running?" >&2
+        exit 1
+    }
+    # shellcheck source=/dev/null
+    . "$RIG_DIR/env"
+    MARIADB_DSN=${LIVEMIG_TEST_MYSQL_DSN:-$MARIADB_DSN}
+fi
+# mysql://USER[:PASSWORD]@HOST[:PORT][/DB]
+_dsn_re='^mysql://([^:@/]+)(:([^@]*))?@([^:/]+)(:([0-9]+))?(/.*)?$'
+[[ "$MARIADB_DSN" =~ $_dsn_re ]] || {
+    echo "FAIL: cannot parse the test DSN $MARIADB_DSN (want mysql://USER[:PW]@HOST[:PORT]/DB)" >&2
     exit 1
 }
-# shellcheck source=/dev/null
-. "$RIG_DIR/env"
+MARIADB_USER=${BASH_REMATCH[1]}
+MARIADB_PASSWORD=${BASH_REMATCH[3]}
+MARIADB_HOST=${BASH_REMATCH[4]}
+MARIADB_PORT=${BASH_REMATCH[6]:-3306}
+unset _dsn_re
 
 TEST_NAME=$(basename "$0" .sh)
 DB="test"
@@ -84,11 +105,11 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------ SQL
 
-# mariadb client against the rig as root, tab-separated, no column names.
+# mariadb client against the test server as the DSN's user, tab-separated, no column names.
 # Usage: sql "STATEMENTS"   or   sql <file.sql
 sql() {
-    mariadb --no-defaults --protocol=tcp -h127.0.0.1 -P"$MARIADB_PORT" -uroot \
-        --default-character-set=utf8mb4 --batch --skip-column-names \
+    MYSQL_PWD=$MARIADB_PASSWORD mariadb --no-defaults --protocol=tcp -h"$MARIADB_HOST" \
+        -P"$MARIADB_PORT" -u"$MARIADB_USER" --default-character-set=utf8mb4 --batch --skip-column-names \
         --init-command="SET time_zone = '+00:00'" "$DB" ${1:+-e "$1"}
 }
 

@@ -7,7 +7,9 @@
 #
 # DIR/env holds shell assignments for the tests:
 #   MARIADB_PORT MARIADB_SOCKET MARIADB_DATADIR MARIADB_PID MARIADB_ERRLOG MARIADB_DSN
-# MARIADB_DSN is mysql://root@127.0.0.1:PORT/test (root has no password).
+#   LIVEMIG_TEST_MYSQL_DSN
+# MARIADB_DSN is mysql://root@127.0.0.1:PORT/test (root has no password);
+# LIVEMIG_TEST_MYSQL_DSN is the same, the name the docker-compose rig uses.
 #
 # Environment: MARIADB_RIG_NO_BINLOG=1 starts the server without --log-bin
 # (for tests of what livemig refuses); MARIADB_RIG_ARGS adds mariadbd options.
@@ -147,6 +149,7 @@ do_start() {
         printf 'MARIADB_PID=%q\n' "$(cat "$dir/pid")"
         printf 'MARIADB_ERRLOG=%q\n' "$dir/error.log"
         printf 'MARIADB_DSN=%q\n' "mysql://root@127.0.0.1:$port/test"
+        printf 'LIVEMIG_TEST_MYSQL_DSN=%q\n' "mysql://root@127.0.0.1:$port/test"
     } >"$dir/env.tmp"
     mv "$dir/env.tmp" "$dir/env"
     rig_log "mariadb $(client -N -e 'SELECT VERSION()') up on 127.0.0.1:$port (data in $dir/data)"
