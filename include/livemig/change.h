@@ -10,6 +10,10 @@ typedef struct lm_change {
     lm_row *before;    /* UPDATE, DELETE; owned */
     lm_row *after;     /* INSERT, UPDATE; owned */
     lm_binlog_pos end; /* stream position after the event carrying it */
+    /* Where its transaction began: restarting the stream there replays
+     * this change (and its transaction's earlier ones) again, which is
+     * harmless because applying is idempotent, and loses nothing. */
+    lm_binlog_pos txn_start;
     uint32_t timestamp;
     struct lm_change *next;
 } lm_change;

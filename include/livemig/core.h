@@ -21,6 +21,8 @@ typedef struct lm_queue {
     size_t len;
     size_t max_len;         /* producer waits above this (bounded memory) */
     lm_binlog_pos recv_pos; /* stream position fully received */
+    lm_binlog_pos safe_pos; /* last transaction boundary whose changes are all pushed */
+    char safe_gtid[64];     /* GTID of the transaction that ended at safe_pos, or "" */
     uint32_t last_ts;       /* timestamp of the newest event seen */
     bool closed;            /* producer finished (error or stop) */
     lm_err err;             /* why the producer stopped, if it failed */
@@ -31,6 +33,9 @@ void lm_queue_destroy(lm_queue *q);
 /* Producer: append (takes ownership); waits while full unless *stop. */
 void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop);
 void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts);
+/* Producer: every change of the transactions before pos was pushed (pos
+ * is a transaction boundary, gtid the GTID of the one that ended there). */
+void lm_queue_set_safe_pos(lm_queue *q, const lm_binlog_pos *pos, const char *gtid);
 void lm_queue_close(lm_queue *q, const lm_err *err);
 /* Consumer: detach up to max changes (a NULL-terminated list), waiting
  * up to wait_ms for the first one. */
@@ -39,6 +44,12 @@ lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n);
  * the applier can stop exactly at a binlog position. */
 lm_change *lm_queue_pop_upto(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
                              size_t *n);
+/* The same, and *safe (gtid: 64 bytes or NULL) says where a restarted
+ * stream must begin so that, once the popped changes are applied,
+ * nothing is lost: the next queued change's transaction start, or the
+ * last boundary when the queue is empty. */
+lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
+                             size_t *n, lm_binlog_pos *safe, char *gtid);
 /* Snapshot of producer state. Returns the queue length. */
 size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
                      lm_err *err);

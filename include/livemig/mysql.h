@@ -82,6 +82,9 @@ typedef struct lm_binlog_stream_opts {
     lm_binlog_pos start;   /* file + pos */
     const char *gtid;      /* MariaDB GTID start state instead of file/pos, or NULL */
     unsigned heartbeat_ms; /* 0 = none */
+    /* The tail: reconnect after a lost connection for up to this long
+     * (seconds, 0 = do not reconnect), continuing where it stopped. */
+    double reconnect_s;
 } lm_binlog_stream_opts;
 
 int lm_binlog_stream_open(lm_binlog_stream **out, const lm_dsn *dsn,

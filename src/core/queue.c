@@ -1,6 +1,7 @@
 #include "livemig/core.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +83,14 @@ void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts)
     pthread_mutex_unlock(&q->mu);
 }
 
+void lm_queue_set_safe_pos(lm_queue *q, const lm_binlog_pos *pos, const char *gtid)
+{
+    pthread_mutex_lock(&q->mu);
+    q->safe_pos = *pos;
+    snprintf(q->safe_gtid, sizeof(q->safe_gtid), "%s", gtid ? gtid : "");
+    pthread_mutex_unlock(&q->mu);
+}
+
 void lm_queue_close(lm_queue *q, const lm_err *err)
 {
     pthread_mutex_lock(&q->mu);
@@ -99,6 +108,12 @@ lm_change *lm_queue_pop(lm_queue *q, size_t max, int wait_ms, size_t *n)
 
 lm_change *lm_queue_pop_upto(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
                              size_t *n)
+{
+    return lm_queue_pop_safe(q, max, upto, wait_ms, n, NULL, NULL);
+}
+
+lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto, int wait_ms,
+                             size_t *n, lm_binlog_pos *safe, char *gtid)
 {
     lm_change *first, *last;
     struct timespec ts;
@@ -129,6 +144,10 @@ lm_change *lm_queue_pop_upto(lm_queue *q, size_t max, const lm_binlog_pos *upto,
     } else {
         first = NULL;
     }
+    if (safe)
+        *safe = q->head ? q->head->txn_start : q->safe_pos;
+    if (gtid)
+        snprintf(gtid, 64, "%s", q->head ? "" : q->safe_gtid);
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->mu);
     if (n)
