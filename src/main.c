@@ -44,8 +44,10 @@ static const char usage_text[] =
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
     "  --drop-old                   drop the old table after cutover\n"
     "  --no-verify                  skip the checksum of table and shadow before cutover\n"
-    "  --force                      drop a leftover shadow table from an earlier run\n"
-    "  --resume                     continue an interrupted migration (not implemented yet)\n"
+    "  --force                      drop the leftovers of an interrupted run, start over\n"
+    "  --resume                     continue an interrupted migration from its checkpoint\n"
+    "  --cleanup                    on failure or abort also drop what --resume needs\n"
+    "  --reconnect-timeout SECS     keep reconnecting a lost server this long (default 120)\n"
     "  --server-id N                replica id for the binlog stream\n"
     "  --defaults-file FILE         read [client] credentials from FILE\n"
     "  --progress-interval SECS     progress line rhythm (default 5)\n"
@@ -109,7 +111,9 @@ static int cmd_migrate(int argc, char **argv)
         O_INTERVAL,
         O_LOGFMT,
         O_VERBOSE,
-        O_NOVERIFY
+        O_NOVERIFY,
+        O_CLEANUP,
+        O_RECONNECT
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -132,6 +136,8 @@ static int cmd_migrate(int argc, char **argv)
         {"log-format", required_argument, NULL, O_LOGFMT},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"no-verify", no_argument, NULL, O_NOVERIFY},
+        {"cleanup", no_argument, NULL, O_CLEANUP},
+        {"reconnect-timeout", required_argument, NULL, O_RECONNECT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -214,6 +220,13 @@ static int cmd_migrate(int argc, char **argv)
         case O_NOVERIFY:
             o.no_verify = true;
             break;
+        case O_CLEANUP:
+            o.cleanup = true;
+            break;
+        case O_RECONNECT:
+            if (parse_double(optarg, &o.reconnect_timeout) < 0 || o.reconnect_timeout < 0)
+                return bad_value("reconnect-timeout", optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -224,6 +237,11 @@ static int cmd_migrate(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "livemig: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o.resume && o.force) {
+        fprintf(stderr, "livemig: --resume continues an interrupted run and --force starts over: "
+                        "choose one\n");
         return 2;
     }
     if (!o.dsn || !o.table || !o.alter) {
@@ -266,8 +284,8 @@ typedef struct cfg_args {
     size_t n, cap;
 } cfg_args;
 
-static const char *const flag_options[] = {"execute", "drop-old",  "force", "resume",
-                                           "verbose", "no-verify", NULL};
+static const char *const flag_options[] = {"execute", "drop-old",  "force",   "resume",
+                                           "verbose", "no-verify", "cleanup", NULL};
 
 static bool is_flag_option(const char *key)
 {

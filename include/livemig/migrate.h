@@ -25,13 +25,15 @@ typedef struct lm_migrate_opts {
     int cutover_retries;
     unsigned server_id;
     double progress_interval;
-    bool no_verify; /* skip the checksum before the cutover */
+    bool no_verify;           /* skip the checksum before the cutover */
+    bool cleanup;             /* on failure or abort drop everything, even what --resume needs */
+    double reconnect_timeout; /* seconds to keep reconnecting after a lost connection */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
         NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, \
-            0, 5.0, false                                                                          \
+            0, 5.0, false, false, 120.0                                                            \
     }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */

@@ -4,6 +4,7 @@
 
 #include <mysql.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "livemig/binlog.h"
 #include "livemig/change.h"
@@ -44,7 +45,46 @@ typedef struct lm_mysql_copy {
     bool done;
     char **last_key; /* plan->src->nkey strings, NULL before the first chunk */
     size_t *last_key_len;
+    uint64_t rows; /* rows copied so far, including before a resume */
+    /* Write last_key, done and rows to the checkpoint in the chunk's own
+     * transaction, so the watermark is never ahead of the shadow. */
+    bool checkpoint;
 } lm_mysql_copy;
+
+/* ---- the checkpoint table _<t>_ckp (one row) ---- */
+typedef struct lm_ckpt {
+    char *plan;     /* the fingerprint: what must not change across a resume */
+    char state[32]; /* copying | catching-up | cutting-over */
+    lm_mysql_copy copy;
+    uint64_t changes_applied;
+    lm_binlog_pos pos; /* the stream restarts here: the shadow holds everything before */
+    char gtid[64];     /* GTID of the transaction that ended at pos, or "" */
+} lm_ckpt;
+
+/* Where the applier stands, written with each applied batch. */
+typedef struct lm_ckpt_pos {
+    lm_binlog_pos pos;
+    const char *gtid;
+    uint64_t changes_applied;
+} lm_ckpt_pos;
+
+/* The fingerprint of a plan (livemig version, table, key, ALTER, column
+ * map, shadow definition) as text; malloc'd, NULL when out of memory. */
+char *lm_mysql_ckpt_fingerprint(const lm_plan *plan);
+/* Create _<t>_ckp with the stream's start position. */
+int lm_mysql_ckpt_create(MYSQL *c, const lm_plan *plan, const char *fingerprint,
+                         const lm_binlog_pos *start, lm_err *err);
+/* Read it: 1 when found, 0 when there is none. Free with lm_mysql_ckpt_free. */
+int lm_mysql_ckpt_read(MYSQL *c, const lm_plan *plan, lm_ckpt *out, lm_err *err);
+void lm_mysql_ckpt_free(lm_ckpt *ck);
+int lm_mysql_ckpt_set_state(MYSQL *c, const lm_plan *plan, const char *state, lm_err *err);
+/* 1 when the binlog file is still on the server, 0 when purged (*oldest
+ * says the oldest file left, malloc'd). */
+int lm_mysql_binlog_has(MYSQL *c, const char *file, char **oldest, lm_err *err);
+/* One migration per table: a named lock held by the main connection. */
+int lm_mysql_run_lock(MYSQL *c, const char *table, lm_err *err);
+/* True when err says the connection was lost (killed, server gone). */
+bool lm_mysql_conn_lost(const lm_err *err);
 
 /* Copy the next chunk of up to chunk_size rows in key order into the
  * shadow (INSERT IGNORE … SELECT … LOCK IN SHARE MODE). Sets copy->done
@@ -54,9 +94,10 @@ int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size
 void lm_mysql_copy_free(lm_mysql_copy *copy);
 
 /* Apply a list of changes (in order) to the shadow in one transaction,
- * from the row images only. Does not modify the changes. */
-int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, size_t *applied,
-                   lm_err *err);
+ * from the row images only, and record ckpt (when given) in the same
+ * transaction. Does not modify the changes. */
+int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
+                   size_t *applied, lm_err *err);
 
 /* Cutover: the drain callback must return 0 once every change up to pos
  * has been applied to the shadow, or an error (e.g. LM_ETIMEOUT). */
@@ -72,8 +113,11 @@ typedef struct lm_mysql_cutover_opts {
 int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cutover_opts *opts,
                      lm_drain_fn drain, void *drain_ctx, lm_err *err);
 
-/* Drop helper tables (shadow, sentry) created by this run: the undo. */
-int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, lm_err *err);
+/* Drop helper tables created by this run: the undo. keep_resumable keeps
+ * the shadow and the checkpoint (only the sentry goes). */
+int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, bool keep_resumable, lm_err *err);
+/* After the rename: drop the checkpoint (and the old table with drop_old). */
+int lm_mysql_finish(MYSQL *c, const lm_plan *plan, bool drop_old, lm_err *err);
 
 /* Binlog stream from a live server (mariadb_rpl_open + mysql_net_read_packet). */
 typedef struct lm_binlog_stream lm_binlog_stream;

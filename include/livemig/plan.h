@@ -44,6 +44,9 @@ typedef struct lm_plan {
     char *alter;
     char *shadow_name; /* _<t>_new */
     char *old_name;    /* _<t>_old */
+    char *ckpt_name;   /* _<t>_ckp: the checkpoint (resume) */
+    bool resume;       /* built from an existing shadow (--resume) */
+    bool cutover_done; /* --resume found the rename already done */
     bool adds_unique;  /* the ALTER adds a unique key: count rows at cutover */
 } lm_plan;
 

@@ -21,17 +21,25 @@ volatile sig_atomic_t lm_interrupted;
 
 #define APPLY_BATCH 1000
 
-/* Run fn until it succeeds, fails for good, or LM_RUN_RETRIES attempts
- * failed retryably (deadlocks, lock waits), backing off in between. */
-int lm_run_retry(const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err)
-{
-    int rc;
+#define RECONNECTS_PER_STEP 10
 
-    for (int attempt = 0;; attempt++) {
+int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx,
+                 lm_err *err)
+{
+    int rc, reconnects = 0;
+
+    for (int attempt = 0;;) {
         lm_err aerr = LM_ERR_INIT;
         if ((rc = fn(ctx, &aerr)) == 0)
             return 0;
-        if (!aerr.retryable || attempt + 1 >= LM_RUN_RETRIES) {
+        if (lm_mysql_conn_lost(&aerr) && reconnects++ < RECONNECTS_PER_STEP) {
+            /* The transaction died with the connection: replay it whole. */
+            lm_warn("%s: %s; reconnecting", what, aerr.msg);
+            if ((rc = lm_run_reconnect(r, err)) < 0)
+                return rc;
+            continue;
+        }
+        if (!aerr.retryable || ++attempt >= LM_RUN_RETRIES) {
             *err = aerr;
             return rc;
         }
@@ -130,6 +138,7 @@ static lm_change *inject_drop(lm_run *r, lm_change *list, size_t got)
 typedef struct apply_args {
     lm_run *r;
     const lm_change *list;
+    const lm_ckpt_pos *ck;
 } apply_args;
 
 static int apply_once(void *ctx, lm_err *err)
@@ -137,7 +146,22 @@ static int apply_once(void *ctx, lm_err *err)
     apply_args *a = ctx;
     size_t applied;
 
-    return lm_mysql_apply(a->r->c, a->r->plan, a->list, &applied, err);
+    return lm_mysql_apply(a->r->c, a->r->plan, a->list, a->ck, &applied, err);
+}
+
+#define CKPT_IDLE_S 10.0
+
+/* Whether this batch records the stream position: always when it applies
+ * changes, and now and then while the table is idle, so that a resume
+ * does not need binlog files from long ago. */
+static bool want_ckpt(lm_run *r, bool have_changes)
+{
+    double now = lm_now();
+
+    if (!r->copy.checkpoint || (!have_changes && now - r->last_ckpt < CKPT_IDLE_S))
+        return false;
+    r->last_ckpt = now;
+    return true;
 }
 
 /* Apply up to one batch of queued changes (only those ending at or before
@@ -146,17 +170,24 @@ static int apply_once(void *ctx, lm_err *err)
 int lm_run_apply_upto(lm_run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err)
 {
     size_t got = 0;
-    lm_change *list = lm_queue_pop_upto(&r->q, APPLY_BATCH, upto, wait_ms, &got);
+    lm_ckpt_pos ck = {{{0}, 0}, NULL, 0};
+    char gtid[64];
+    bool record;
+    lm_change *list = lm_queue_pop_safe(&r->q, APPLY_BATCH, upto, wait_ms, &got, &ck.pos, gtid);
     int rc = 0;
 
     *n = 0;
-    if (list == NULL)
-        goto done;
-    list = inject_drop(r, list, got);
-    if (list == NULL)
+    ck.gtid = gtid;
+    pthread_mutex_lock(&r->st.mu);
+    ck.changes_applied = r->st.changes_applied + got;
+    pthread_mutex_unlock(&r->st.mu);
+    if (list != NULL)
+        list = inject_drop(r, list, got);
+    record = list ? want_ckpt(r, true) : got == 0 && want_ckpt(r, false);
+    if (list == NULL && !record)
         goto counted;
-    apply_args aa = {r, list};
-    if ((rc = lm_run_retry("applying changes", apply_once, &aa, err)) < 0)
+    apply_args aa = {r, list, record ? &ck : NULL};
+    if ((rc = lm_run_retry(r, "applying changes", apply_once, &aa, err)) < 0)
         lm_err_prefix(err, "applying changes to the shadow");
     lm_change_list_free(list);
 counted:
@@ -166,7 +197,6 @@ counted:
         r->st.changes_applied += got;
         pthread_mutex_unlock(&r->st.mu);
     }
-done:
     update_lag(r);
     return rc;
 }
@@ -249,15 +279,20 @@ static int copy_once(void *ctx, lm_err *err)
     return lm_mysql_copy_chunk(a->r->c, a->r->plan, a->copy, a->chunk, a->rows, err);
 }
 
+/* A chunk whose transaction outgrew max_binlog_cache_size or a packet
+ * limit: copying fewer rows at a time is the way through. */
+static bool chunk_too_big(const lm_err *e)
+{
+    return e->server_errno == 1197 || e->server_errno == 1153 || e->server_errno == 2020;
+}
+
 static int copy_phase(lm_run *r, lm_err *err)
 {
-    lm_mysql_copy copy;
     size_t chunk = r->o->chunk_size, rows, n;
     int rc = 0;
 
-    memset(&copy, 0, sizeof(copy));
     lm_run_set_state(r, LM_STATE_COPYING);
-    while (!copy.done) {
+    while (!r->copy.done) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             break;
         if ((rc = apply_some(r, 0, &n, err)) < 0)
@@ -277,15 +312,23 @@ static int copy_phase(lm_run *r, lm_err *err)
             r->st.op_chunk_size = 0;
         }
         pthread_mutex_unlock(&r->st.mu);
-        copy_args ca = {r, &copy, chunk, &rows};
-        if ((rc = lm_run_retry("copying a chunk", copy_once, &ca, err)) < 0)
+        copy_args ca = {r, &r->copy, chunk, &rows};
+        if ((rc = lm_run_retry(r, "copying a chunk", copy_once, &ca, err)) < 0) {
+            if (chunk_too_big(err) && chunk > 1) {
+                lm_warn("copying a chunk: %s; shrinking chunks from %zu to %zu rows", err->msg,
+                        chunk, chunk / 2);
+                chunk /= 2;
+                lm_err_clear(err);
+                rc = 0;
+                continue;
+            }
             break;
+        }
         pthread_mutex_lock(&r->st.mu);
         r->st.rows_copied += rows;
         pthread_mutex_unlock(&r->st.mu);
         lm_run_progress(r, false);
     }
-    lm_mysql_copy_free(&copy);
     return rc;
 }
 
@@ -438,25 +481,41 @@ int lm_migrate_main(const lm_migrate_opts *o)
     lm_info("connecting to %s", redacted ? redacted : "server");
     if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
         goto cleanup;
+    /* One livemig per table: the lock is taken before anything is read. */
+    if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0)
+        goto cleanup;
     if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
         goto cleanup;
+    if (r.plan->cutover_done) {
+        /* Killed after the rename: only the checkpoint (and maybe the old
+         * table) is left to drop. */
+        lm_info("the cutover of %s.%s had completed before livemig stopped; finishing",
+                r.plan->src->db, r.plan->src->name);
+        if (o->execute && (rc = lm_mysql_finish(r.c, r.plan, o->drop_old, &err)) < 0)
+            goto cleanup;
+        lm_run_set_state(&r, LM_STATE_DONE);
+        goto cleanup;
+    }
     if (!o->execute) {
         print_plan(r.plan, o);
         goto cleanup;
     }
-    /* The shadow exists from here: every failure below drops it. */
-    changed = true;
     pthread_mutex_lock(&r.st.mu);
     r.st.rows_estimated = r.plan->src->rows_estimate;
     pthread_mutex_unlock(&r.st.mu);
 
-    /* The stream starts before the first row is copied. */
+    /* The stream starts before the first row is copied: at the current
+     * position with a new checkpoint, or at the checkpoint's. */
     memset(&so, 0, sizeof(so));
     so.server_id = o->server_id ? o->server_id : default_server_id();
     so.heartbeat_ms = 1000;
-    if ((rc = lm_mysql_binlog_pos(r.c, &so.start, &err)) < 0)
+    so.reconnect_s = o->reconnect_timeout;
+    changed = !r.plan->resume; /* the shadow exists from here: failures undo */
+    if ((rc = lm_run_checkpoint_start(&r, &so.start, &err)) < 0)
         goto cleanup;
+    changed = true;
     lm_queue_init(&r.q, 100000);
+    lm_queue_set_safe_pos(&r.q, &so.start, "");
     r.queue_ready = true;
     if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q, &err)) <
         0)
@@ -470,6 +529,12 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     if ((rc = cutover_phase(&r, &err)) < 0)
         goto cleanup;
+    if ((rc = lm_mysql_finish(r.c, r.plan, false, &err)) < 0) {
+        lm_warn("the migration is done but the checkpoint %s.%s could not be dropped: %s",
+                r.plan->src->db, r.plan->ckpt_name, err.msg);
+        lm_err_clear(&err);
+        rc = 0;
+    }
     lm_run_set_state(&r, LM_STATE_DONE);
     lm_run_progress(&r, true);
     lm_info("done: %s.%s has the new schema%s", r.plan->src->db, r.plan->src->name,
@@ -478,17 +543,25 @@ int lm_migrate_main(const lm_migrate_opts *o)
 cleanup:
     lm_tail_stop(r.tail);
     if (rc < 0) {
+        bool keep = lm_run_keep_for_resume(&r, &err);
         lm_run_set_state(&r, LM_STATE_FAILED);
-        if (changed && r.c && r.plan) {
-            lm_err cerr = LM_ERR_INIT;
-            if (lm_mysql_cleanup(r.c, r.plan, &cerr) < 0)
-                lm_error("could not drop the helper tables: %s", cerr.msg);
-        }
         lm_error("%s", err.msg[0] ? err.msg : "the migration failed");
+        /* Without a connection only a drop needs one badly enough to wait. */
+        if (changed && r.plan &&
+            (r.c || (!keep && lm_run_reconnect(&r, &(lm_err)LM_ERR_INIT) == 0))) {
+            lm_err cerr = LM_ERR_INIT;
+            if (lm_mysql_cleanup(r.c, r.plan, keep, &cerr) < 0)
+                lm_error("could not drop the helper tables: %s", cerr.msg);
+            else if (keep)
+                lm_info("kept %s.%s and %s.%s: run the same command with --resume to continue, "
+                        "or with --force to start over",
+                        r.plan->src->db, r.plan->shadow_name, r.plan->src->db, r.plan->ckpt_name);
+        }
     }
     lm_ctl_stop(r.ctl);
     if (r.queue_ready)
         lm_queue_destroy(&r.q);
+    lm_mysql_copy_free(&r.copy);
     lm_plan_free(r.plan);
     if (r.c)
         mysql_close(r.c);

@@ -33,6 +33,7 @@ void lm_plan_free(lm_plan *p)
     free(p->alter);
     free(p->shadow_name);
     free(p->old_name);
+    free(p->ckpt_name);
     free(p);
 }
 

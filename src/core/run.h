@@ -22,6 +22,8 @@ typedef struct lm_run {
     lm_tail *tail;
     lm_ctl *ctl;
     double last_progress;
+    lm_mysql_copy copy; /* copy state, seeded from the checkpoint on --resume */
+    double last_ckpt;   /* when the stream position was last recorded */
     /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
     unsigned long long popped;
     unsigned long long drop_change;
@@ -36,7 +38,18 @@ int lm_run_check_stop(lm_run *r, lm_err *err);
 /* Apply one batch of queued changes, only those ending at or before upto
  * when it is given; *n says how many. */
 int lm_run_apply_upto(lm_run *r, const lm_binlog_pos *upto, int wait_ms, size_t *n, lm_err *err);
-int lm_run_retry(const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err);
+/* Run fn until it succeeds, fails for good, or retries run out: retryable
+ * errors back off, a lost main connection (r->c) is reconnected first. */
+int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx,
+                 lm_err *err);
+/* Reconnect r->c (and take the run lock again) within --reconnect-timeout. */
+int lm_run_reconnect(lm_run *r, lm_err *err);
+/* Where the stream starts: a new checkpoint at the current position, or
+ * (plan->resume) the checkpoint's position, with the copy state and the
+ * counters restored. Refusals (plan changed, binlog purged) are LM_EINVAL. */
+int lm_run_checkpoint_start(lm_run *r, lm_binlog_pos *start, lm_err *err);
+/* Whether a failure leaves the shadow and checkpoint for --resume. */
+bool lm_run_keep_for_resume(const lm_run *r, const lm_err *err);
 /* The verification phase; 0 when the shadow equals the table (or --no-verify). */
 int lm_run_verify(lm_run *r, lm_err *err);
 

@@ -45,14 +45,15 @@ static void add_verify_time(lm_run *r, double *since)
 
 typedef struct recopy_args {
     lm_mysql_verify *v;
-    MYSQL *c;
+    lm_run *r;
 } recopy_args;
 
 static int recopy_once(void *ctx, lm_err *err)
 {
     recopy_args *a = ctx;
 
-    return lm_mysql_verify_recopy(a->v, a->c, err);
+    /* r->c, not a copy of it: a retry may have reconnected. */
+    return lm_mysql_verify_recopy(a->v, a->r->c, err);
 }
 
 /* One chunk: open a snapshot at binlog position P, bring the shadow to P,
@@ -101,7 +102,7 @@ static int verify_one(lm_run *r, lm_mysql_verify *v, double *since, lm_err *err)
                 range.data, pass, VERIFY_PASSES);
         if (r->no_recopy)
             lm_warn("LIVEMIG_TEST_NO_RECOPY: not re-copying");
-        else if ((rc = lm_run_retry("re-copying a chunk", recopy_once, &(recopy_args){v, r->c},
+        else if ((rc = lm_run_retry(r, "re-copying a chunk", recopy_once, &(recopy_args){v, r},
                                     err)) < 0)
             goto cleanup;
     }

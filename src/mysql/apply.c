@@ -182,15 +182,15 @@ static int add_change(batch *b, const lm_change *ch, lm_err *err)
     return lm_err_set(err, LM_ECORRUPT, "unknown change kind %d", (int)ch->op);
 }
 
-int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, size_t *applied,
-                   lm_err *err)
+int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
+                   size_t *applied, lm_err *err)
 {
     batch b = {c, plan, LM_BUF_INIT, ST_NONE, 0};
     size_t n = 0;
     int rc;
 
     *applied = 0;
-    if (first == NULL)
+    if (first == NULL && ckpt == NULL)
         return 0;
     if (mysql_query(c, "START TRANSACTION") != 0)
         return lm_my_fail(err, c, LM_EDB, "starting a transaction on the shadow");
@@ -199,6 +199,18 @@ int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, size_t
             goto fail;
     if ((rc = flush(&b, err)) < 0)
         goto fail;
+    if (ckpt) {
+        lm_buf_reset(&b.sql);
+        lm_my_ckpt_apply_sql(&b.sql, c, plan, ckpt);
+        if (b.sql.oom) {
+            rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (mysql_query(c, b.sql.data) != 0) {
+            rc = lm_my_fail(err, c, LM_EDB, "recording the stream position in the checkpoint");
+            goto fail;
+        }
+    }
     if (mysql_query(c, "COMMIT") != 0) {
         rc = lm_my_fail(err, c, LM_EDB, "committing changes to the shadow");
         goto fail;

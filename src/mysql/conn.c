@@ -16,7 +16,19 @@ bool lm_my_retryable(unsigned int no)
     switch (no) {
     case 1205: /* ER_LOCK_WAIT_TIMEOUT */
     case 1213: /* ER_LOCK_DEADLOCK */
+        return true;
+    default:
+        return lm_my_conn_lost(no);
+    }
+}
+
+bool lm_my_conn_lost(unsigned int no)
+{
+    switch (no) {
+    case 1053: /* ER_SERVER_SHUTDOWN */
     case 1927: /* ER_CONNECTION_KILLED */
+    case 2002: /* CR_CONNECTION_ERROR */
+    case 2003: /* CR_CONN_HOST_ERROR */
     case 2006: /* CR_SERVER_GONE_ERROR */
     case 2013: /* CR_SERVER_LOST */
     case 2055: /* CR_SERVER_LOST_EXTENDED */
@@ -24,6 +36,20 @@ bool lm_my_retryable(unsigned int no)
     default:
         return false;
     }
+}
+
+int lm_my_drop_table(MYSQL *c, const char *db, const char *name, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    int rc;
+
+    lm_buf_puts(&q, "DROP TABLE IF EXISTS ");
+    lm_my_put_table(&q, db, name);
+    rc = q.oom ? lm_err_set(err, LM_ENOMEM, "out of memory") : lm_mysql_exec(c, q.data, err);
+    lm_buf_free(&q);
+    if (rc < 0)
+        lm_err_prefix(err, "dropping %s.%s", db, name);
+    return rc;
 }
 
 int lm_my_fail(lm_err *err, MYSQL *c, int code, const char *what)
@@ -225,4 +251,9 @@ cleanup:
     if (res)
         mysql_free_result(res);
     return rc;
+}
+
+bool lm_mysql_conn_lost(const lm_err *err)
+{
+    return err->server_errno != 0 && lm_my_conn_lost(err->server_errno);
 }

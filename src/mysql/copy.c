@@ -228,6 +228,44 @@ cleanup:
     return rc;
 }
 
+/* With a checkpoint, the chunk and the watermark commit together. */
+static int copy_range_ckpt(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char **upper,
+                           size_t *upper_len, bool found, size_t *rows, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    int rc;
+
+    if (!cp->checkpoint)
+        return copy_range(c, p, cp, upper, upper_len, rows, err);
+    if (mysql_query(c, "START TRANSACTION") != 0)
+        return lm_my_fail(err, c, LM_EDB, "starting a chunk's transaction");
+    if ((rc = copy_range(c, p, cp, upper, upper_len, rows, err)) < 0)
+        goto fail;
+    /* The last chunk has no upper key: keep the previous watermark. */
+    if (found)
+        lm_my_ckpt_copy_sql(&q, p, upper, upper_len, false, cp->rows + *rows);
+    else
+        lm_my_ckpt_copy_sql(&q, p, cp->last_key, cp->last_key_len, true, cp->rows + *rows);
+    if (q.oom) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (mysql_query(c, q.data) != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "recording the copy in the checkpoint");
+        goto fail;
+    }
+    if (mysql_query(c, "COMMIT") != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "committing a chunk");
+        goto fail;
+    }
+    lm_buf_free(&q);
+    return 0;
+fail:
+    mysql_query(c, "ROLLBACK");
+    lm_buf_free(&q);
+    return rc;
+}
+
 int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size_t chunk_size,
                         size_t *rows_copied, lm_err *err)
 {
@@ -246,15 +284,18 @@ int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size
         return rc;
     /* The state moves only after the chunk committed: a failed chunk is
      * simply copied again. */
-    if ((rc = copy_range(c, plan, copy, upper, upper_len, rows_copied, err)) < 0) {
+    if ((rc = copy_range_ckpt(c, plan, copy, upper, upper_len, found, rows_copied, err)) < 0) {
         free_key(upper, upper_len, plan->src->nkey);
         return rc;
+    }
+    copy->rows += *rows_copied;
+    if (!found) {
+        copy->done = true;
+        return 0;
     }
     free_key(copy->last_key, copy->last_key_len, plan->src->nkey);
     copy->last_key = upper;
     copy->last_key_len = upper_len;
-    if (!found)
-        copy->done = true;
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "livemig/clock.h"
 #include "livemig/log.h"
 #include "livemig/mysql.h"
+#include "livemig/testpoint.h"
 #include "mysql/internal.h"
 
 #include <math.h>
@@ -400,6 +401,7 @@ static int swap(cut *k, double deadline, lm_err *err)
         }
         goto cleanup;
     }
+    lm_test_pause("cutover-queued");
     lm_buf_reset(&q);
     lm_buf_puts(&q, "DROP TABLE ");
     lm_my_put_table(&q, p->src->db, p->old_name);
@@ -462,6 +464,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     k.have_ps = mdl_instrumented(k.c);
     if ((rc = create_sentry(&k, err)) < 0)
         goto fail;
+    lm_test_pause("cutover-sentry");
     if ((rc = lock_tables(&k, tsec, err)) < 0) {
         if (err->server_errno == 1205)
             err->retryable = true;
@@ -477,6 +480,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
         goto fail;
     if ((rc = carry_auto_increment(&k, err)) < 0)
         goto fail;
+    lm_test_pause("cutover-locked");
     /* The rename may wait up to the rest of the budget, and at least 100 ms. */
     remaining = k.t0 + t - lm_now();
     if ((rc = swap(&k, lm_now() + (remaining > 0.1 ? remaining : 0.1), err)) < 0)
@@ -484,6 +488,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     ms = (lm_now() - k.t0) * 1000.0;
     lm_info("cutover: %s.%s renamed; writes were blocked for %.0f ms", plan->src->db,
             plan->src->name, ms);
+    lm_test_pause("cutover-renamed");
     if (opts->drop_old) {
         lm_buf q = LM_BUF_INIT;
         lm_err e = LM_ERR_INIT;
@@ -509,21 +514,25 @@ cleanup:
     return rc;
 }
 
-int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, lm_err *err)
+int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, bool keep_resumable, lm_err *err)
 {
-    lm_buf q = LM_BUF_INIT;
-    int rc;
+    int rc = 0;
 
     if (plan == NULL || plan->src == NULL)
         return 0;
-    lm_buf_puts(&q, "DROP TABLE IF EXISTS ");
-    lm_my_put_table(&q, plan->src->db, plan->shadow_name);
-    if ((rc = run(c, &q, err)) < 0)
-        goto cleanup;
-    rc = drop_sentry_if_ours(c, plan, err);
-cleanup:
-    lm_buf_free(&q);
-    return rc < 0 ? rc : 0;
+    if (!keep_resumable && ((rc = lm_my_drop_table(c, plan->src->db, plan->shadow_name, err)) < 0 ||
+                            (rc = lm_my_drop_table(c, plan->src->db, plan->ckpt_name, err)) < 0))
+        return rc;
+    return drop_sentry_if_ours(c, plan, err) < 0 ? LM_EDB : 0;
+}
+
+int lm_mysql_finish(MYSQL *c, const lm_plan *plan, bool drop_old, lm_err *err)
+{
+    int rc;
+
+    if (drop_old && (rc = lm_my_drop_table(c, plan->src->db, plan->old_name, err)) < 0)
+        return rc;
+    return lm_my_drop_table(c, plan->src->db, plan->ckpt_name, err);
 }
 
 int lm_mysql_binlog_pos(MYSQL *c, lm_binlog_pos *out, lm_err *err)

@@ -10,6 +10,7 @@
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
 #include "livemig/err.h"
+#include "livemig/mysql.h"
 #include "livemig/plan.h"
 
 /* ---- conn.c ---- */
@@ -27,6 +28,18 @@ int lm_my_check_warnings(MYSQL *c, bool allow_duplicates, const char *what, lm_e
 int lm_my_put_str(lm_buf *b, MYSQL *c, const char *s, size_t len);
 /* Append `db`.`name`. */
 int lm_my_put_table(lm_buf *b, const char *db, const char *name);
+/* DROP TABLE IF EXISTS db.name. */
+int lm_my_drop_table(MYSQL *c, const char *db, const char *name, lm_err *err);
+/* True when errno says the connection is gone (killed, server down). */
+bool lm_my_conn_lost(unsigned int no);
+
+/* ---- checkpoint.c ---- */
+
+/* The UPDATEs that move the checkpoint, run inside the transaction of the
+ * chunk (key NULL: nothing copied yet) or of the batch they describe. */
+int lm_my_ckpt_copy_sql(lm_buf *q, const lm_plan *p, char **key, const size_t *key_len, bool done,
+                        uint64_t rows);
+int lm_my_ckpt_apply_sql(lm_buf *q, MYSQL *c, const lm_plan *p, const lm_ckpt_pos *ck);
 
 /* ---- privs.c ---- */
 

@@ -116,43 +116,65 @@ static int check_table_objects(MYSQL *c, const char *db, const char *t, lm_err *
     return rc;
 }
 
-static int drop_table(MYSQL *c, const char *db, const char *name, lm_err *err)
+/* Shadow and checkpoint of an earlier run: what --resume continues,
+ * --force drops, and a plain run refuses to overwrite. */
+static int check_interrupted(MYSQL *c, const lm_mysql_preflight_opts *o, const char *db, lm_plan *p,
+                             lm_err *err)
 {
-    lm_buf q = LM_BUF_INIT;
-    int rc;
+    char *comment = NULL;
+    int shadow, ckpt, old, rc;
 
-    lm_buf_puts(&q, "DROP TABLE IF EXISTS ");
-    lm_my_put_table(&q, db, name);
-    rc = q.oom ? lm_err_set(err, LM_ENOMEM, "out of memory") : lm_mysql_exec(c, q.data, err);
-    lm_buf_free(&q);
-    if (rc < 0)
-        lm_err_prefix(err, "dropping %s.%s", db, name);
-    return rc;
+    if ((shadow = lm_my_table_exists(c, db, p->shadow_name, NULL, err)) < 0 ||
+        (ckpt = lm_my_table_exists(c, db, p->ckpt_name, NULL, err)) < 0)
+        return LM_EDB;
+    if (o->resume) {
+        if (shadow && ckpt) {
+            p->resume = true;
+            return 0;
+        }
+        if (!ckpt)
+            return lm_err_set(err, LM_EINVAL,
+                              "nothing to resume: there is no checkpoint %s.%s (run without "
+                              "--resume%s)",
+                              db, p->ckpt_name,
+                              shadow ? " and with --force to drop the shadow" : "");
+        if ((old = lm_my_table_exists(c, db, p->old_name, &comment, err)) < 0)
+            return old;
+        if (old == 1 && strcmp(comment, SENTRY_COMMENT) != 0)
+            p->cutover_done = true; /* the rename ran: t is the new table */
+        free(comment);
+        if (p->cutover_done)
+            return 0;
+        return lm_err_set(err, LM_EINVAL,
+                          "the shadow %s.%s is missing, so the migration cannot be resumed: "
+                          "run it again without --resume and with --force (a fresh start)",
+                          db, p->shadow_name);
+    }
+    if (!shadow && !ckpt)
+        return 0;
+    if (!o->force)
+        return lm_err_set(err, LM_EINVAL,
+                          "an earlier migration of %s.%s was interrupted (%s%s%s left): use "
+                          "--resume to continue it or --force to drop them and start over",
+                          db, p->src->name, shadow ? p->shadow_name : "",
+                          shadow && ckpt ? " and " : "", ckpt ? p->ckpt_name : "");
+    lm_warn("--force: dropping the leftovers %s.%s and %s.%s of an earlier run", db, p->shadow_name,
+            db, p->ckpt_name);
+    if ((rc = lm_my_drop_table(c, db, p->shadow_name, err)) < 0 ||
+        (rc = lm_my_drop_table(c, db, p->ckpt_name, err)) < 0)
+        return rc;
+    return 0;
 }
 
 /* Leftovers of an earlier run on the names we need. */
-static int check_leftovers(MYSQL *c, const lm_mysql_preflight_opts *o, const char *db,
-                           const lm_plan *p, const char *scratch, lm_err *err)
+static int check_leftovers(MYSQL *c, const lm_mysql_preflight_opts *o, const char *db, lm_plan *p,
+                           const char *scratch, lm_err *err)
 {
     char *comment = NULL;
     int rc;
 
-    if ((rc = lm_my_table_exists(c, db, p->shadow_name, NULL, err)) < 0)
+    if ((rc = check_interrupted(c, o, db, p, err)) < 0 || p->cutover_done)
         return rc;
-    if (rc == 1) {
-        if (o->resume)
-            return lm_err_set(err, LM_EINVAL, "--resume is not supported yet");
-        if (!o->force)
-            return lm_err_set(err, LM_EINVAL,
-                              "a shadow table %s.%s exists from an earlier run: use --resume to "
-                              "continue it or --force to drop it and start over",
-                              db, p->shadow_name);
-        lm_warn("--force: dropping the leftover shadow %s.%s", db, p->shadow_name);
-        if ((rc = drop_table(c, db, p->shadow_name, err)) < 0)
-            return rc;
-    } else if (o->resume) {
-        return lm_err_set(err, LM_EINVAL, "--resume is not supported yet");
-    }
     if ((rc = lm_my_table_exists(c, db, p->old_name, &comment, err)) < 0)
         return rc;
     if (rc == 1) {
@@ -163,12 +185,14 @@ static int check_leftovers(MYSQL *c, const lm_mysql_preflight_opts *o, const cha
                               "a table %s.%s exists (the old table of an earlier migration?): "
                               "drop or rename it first, the cutover needs the name",
                               db, p->old_name);
-        if (!o->force)
+        /* The run lock is ours, so no livemig is in this sentry's cutover. */
+        if (!o->force && !o->resume)
             return lm_err_set(err, LM_EINVAL,
-                              "a cutover sentry %s.%s is left from an earlier run: make sure no "
-                              "livemig is running on this table, then use --force to drop it",
+                              "a cutover sentry %s.%s is left from an earlier run: use --resume "
+                              "to continue that run or --force to drop it",
                               db, p->old_name);
-        if ((rc = drop_table(c, db, p->old_name, err)) < 0)
+        lm_info("dropping the cutover sentry %s.%s left by an earlier run", db, p->old_name);
+        if ((rc = lm_my_drop_table(c, db, p->old_name, err)) < 0)
             return rc;
     }
     if (strcmp(scratch, p->shadow_name) != 0) {
@@ -179,7 +203,7 @@ static int check_leftovers(MYSQL *c, const lm_mysql_preflight_opts *o, const cha
                               "a table %s.%s exists (a dry run's scratch copy?): drop it or "
                               "use --force",
                               db, scratch);
-        if (rc == 1 && (rc = drop_table(c, db, scratch, err)) < 0)
+        if (rc == 1 && (rc = lm_my_drop_table(c, db, scratch, err)) < 0)
             return rc;
     }
     return 0;
@@ -362,7 +386,9 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
     if ((p = calloc(1, sizeof(*p))) == NULL || (p->alter = strdup(o->alter)) == NULL ||
         (p->shadow_name = affix(o->table, "_new")) == NULL ||
         (p->old_name = affix(o->table, "_old")) == NULL ||
-        (scratch = o->execute ? strdup(p->shadow_name) : affix(o->table, "_chk")) == NULL) {
+        (p->ckpt_name = affix(o->table, "_ckp")) == NULL ||
+        (scratch = o->execute || o->resume ? strdup(p->shadow_name) : affix(o->table, "_chk")) ==
+            NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;
     }
@@ -386,9 +412,16 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
     }
     if ((rc = check_leftovers(c, o, db, p, scratch, err)) < 0)
         goto cleanup;
+    if (p->cutover_done) {
+        /* Nothing left to plan: the caller finishes the cleanup. */
+        *out = p;
+        p = NULL;
+        goto cleanup;
+    }
 
-    /* From here a table of ours may exist: every failure drops it. */
-    if ((rc = make_shadow(c, db, scratch, p, &created, err)) < 0)
+    /* From here a table of ours may exist: every failure drops it. A
+     * resumed run reads the shadow it left instead. */
+    if (!p->resume && (rc = make_shadow(c, db, scratch, p, &created, err)) < 0)
         goto cleanup;
     if ((rc = lm_my_read_table(c, db, scratch, &p->dst, &dx, &is_view, err)) < 0)
         goto cleanup;
@@ -413,7 +446,7 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
         }
     /* Success: the shadow stays (execute) or is dropped now (dry run). */
     created = false;
-    if (!o->execute && (rc = drop_table(c, db, scratch, err)) < 0)
+    if (!o->execute && !p->resume && (rc = lm_my_drop_table(c, db, scratch, err)) < 0)
         goto cleanup;
     *out = p;
     p = NULL;
@@ -421,7 +454,7 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
 cleanup:
     if (created) {
         lm_err cerr = LM_ERR_INIT;
-        if (drop_table(c, db, scratch, &cerr) < 0)
+        if (lm_my_drop_table(c, db, scratch, &cerr) < 0)
             lm_error("could not drop %s.%s: %s", db, scratch, cerr.msg);
     }
     lm_renames_free(ren, nren);

@@ -12,7 +12,7 @@ POSTPONE=$WORK/postpone.flag
 ALTER='ADD COLUMN c_new int NULL, MODIFY c_int bigint NULL'
 LM_PID=
 
-drop_tables t r u t_base _t_new _t_old _t_chk _u_new
+drop_tables t r u t_base _t_new _t_old _t_chk _u_new _t_ckp _u_ckp
 make_types_table t_base "$ROWS"
 
 _kill_livemig() {
@@ -159,13 +159,13 @@ pass "cutover on command, table equals the reference"
 reload
 snapshot_table t
 touch "$POSTPONE"
-start_livemig --postpone-cutover-flag "$POSTPONE"
+start_livemig --postpone-cutover-flag "$POSTPONE" --cleanup
 wait_status state '"postponed"'
 [ "$(ctl abort)" = "ok: aborting" ] || fail "abort: unexpected answer"
 wait_livemig
 expect_rc 1 "abort"
 assert_untouched t "abort"
-pass "abort: exit 1, table untouched, helpers dropped"
+pass "abort with --cleanup: exit 1, table untouched, helpers dropped"
 
 # ---------------------------------------------------------------- 3. SIGTERM
 start_livemig --postpone-cutover-flag "$POSTPONE"
@@ -173,8 +173,12 @@ wait_status state '"postponed"'
 kill -TERM "$LM_PID"
 wait_livemig
 expect_rc 1 "SIGTERM"
+table_exists _t_new && table_exists _t_ckp ||
+    fail "SIGTERM: the shadow and the checkpoint should be kept for --resume"
+grep -q 'with --resume to continue' "$WORK/livemig.err" || fail "SIGTERM: no hint about --resume"
+sql "DROP TABLE _t_new, _t_ckp"
 assert_untouched t "SIGTERM"
-pass "SIGTERM: exit 1, table untouched, helpers dropped"
+pass "SIGTERM: exit 1, table untouched, shadow and checkpoint kept for --resume"
 
 # ---------------------------------------------------------------- 4. a stale socket file
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
