@@ -50,9 +50,15 @@ int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err),
 
 void lm_run_set_state(lm_run *r, lm_state s)
 {
+    lm_err err = LM_ERR_INIT;
+
     pthread_mutex_lock(&r->st.mu);
     r->st.state = s;
     pthread_mutex_unlock(&r->st.mu);
+    /* For whoever looks at the checkpoint table; resume does not need it. */
+    if (r->copy.checkpoint && r->c && s != LM_STATE_DONE && s != LM_STATE_FAILED &&
+        lm_mysql_ckpt_set_state(r->c, r->plan, lm_state_name(s), &err) < 0)
+        lm_debug("could not record the state in the checkpoint: %s", err.msg);
 }
 
 void lm_run_progress(lm_run *r, bool force)
