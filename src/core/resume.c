@@ -134,6 +134,8 @@ int lm_run_reconnect(lm_run *r, lm_err *err)
             *err = last;
             lm_err_prefix(err, "the server stayed unreachable for %.0fs (--reconnect-timeout)",
                           r->o->reconnect_timeout);
+            /* A lost server, not a refusal: what --resume needs stays. */
+            err->code = rc = LM_EIO;
             err->retryable = false;
             return rc;
         }

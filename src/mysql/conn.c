@@ -165,6 +165,41 @@ static void describe_target(char *out, size_t n, const lm_dsn *dsn)
                  dsn->port ? dsn->port : 3306u);
 }
 
+int lm_my_connect_raw(MYSQL **out, const lm_dsn *dsn, unsigned read_timeout_s, lm_err *err)
+{
+    unsigned int timeout = CONNECT_TIMEOUT_S;
+    const char *password = dsn->password;
+    char target[300], what[400];
+    MYSQL *c;
+    int rc;
+
+    *out = NULL;
+    if ((c = mysql_init(NULL)) == NULL)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    mysql_optionsv(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (read_timeout_s)
+        mysql_optionsv(c, MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
+    if (dsn->defaults_file) {
+        mysql_optionsv(c, MYSQL_READ_DEFAULT_FILE, dsn->defaults_file);
+        mysql_optionsv(c, MYSQL_READ_DEFAULT_GROUP, "client");
+    }
+    /* The option file may carry the password; MYSQL_PWD only when neither
+     * the DSN nor an option file says anything. */
+    if (password == NULL && dsn->defaults_file == NULL)
+        password = getenv("MYSQL_PWD");
+    if (mysql_real_connect(c, dsn->host, dsn->user, password, dsn->db, dsn->port, dsn->socket, 0) ==
+        NULL) {
+        describe_target(target, sizeof(target), dsn);
+        snprintf(what, sizeof(what), "cannot connect to %s", target);
+        rc = lm_my_fail(err, c, LM_EINVAL, what);
+        mysql_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
 int lm_mysql_connect(MYSQL **out, const lm_dsn *dsn, lm_err *err)
 {
     static const char *session_setup[] = {
@@ -177,45 +212,22 @@ int lm_mysql_connect(MYSQL **out, const lm_dsn *dsn, lm_err *err)
         /* The copy inspects every warning of a chunk: keep them all. */
         "SET SESSION max_error_count = 65535",
     };
-    unsigned int timeout = CONNECT_TIMEOUT_S;
-    const char *password = dsn->password;
     char target[300];
     MYSQL *c;
-    int rc = 0;
+    int rc;
 
-    *out = NULL;
-    describe_target(target, sizeof(target), dsn);
-    if ((c = mysql_init(NULL)) == NULL)
-        return lm_err_set(err, LM_ENOMEM, "out of memory");
-    mysql_optionsv(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    if (dsn->defaults_file) {
-        mysql_optionsv(c, MYSQL_READ_DEFAULT_FILE, dsn->defaults_file);
-        mysql_optionsv(c, MYSQL_READ_DEFAULT_GROUP, "client");
-    }
-    /* The option file may carry the password; MYSQL_PWD only when neither
-     * the DSN nor an option file says anything. */
-    if (password == NULL && dsn->defaults_file == NULL)
-        password = getenv("MYSQL_PWD");
-    if (mysql_real_connect(c, dsn->host, dsn->user, password, dsn->db, dsn->port, dsn->socket, 0) ==
-        NULL) {
-        char what[400];
-        snprintf(what, sizeof(what), "cannot connect to %s", target);
-        rc = lm_my_fail(err, c, LM_EINVAL, what);
-        goto cleanup;
-    }
+    if ((rc = lm_my_connect_raw(&c, dsn, 0, err)) < 0)
+        return rc;
     for (size_t i = 0; i < sizeof(session_setup) / sizeof(session_setup[0]); i++) {
         if ((rc = lm_mysql_exec(c, session_setup[i], err)) < 0) {
+            describe_target(target, sizeof(target), dsn);
             lm_err_prefix(err, "setting up the session on %s", target);
-            goto cleanup;
+            mysql_close(c);
+            return rc;
         }
     }
     *out = c;
-    c = NULL;
-cleanup:
-    if (c)
-        mysql_close(c);
-    return rc;
+    return 0;
 }
 
 /* A statement left warnings. Notes pass; duplicate-key warnings (1062) pass

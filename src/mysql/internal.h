@@ -9,6 +9,7 @@
 
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
+#include "livemig/dsn.h"
 #include "livemig/err.h"
 #include "livemig/mysql.h"
 #include "livemig/plan.h"
@@ -28,6 +29,9 @@ int lm_my_check_warnings(MYSQL *c, bool allow_duplicates, const char *what, lm_e
 int lm_my_put_str(lm_buf *b, MYSQL *c, const char *s, size_t len);
 /* Append `db`.`name`. */
 int lm_my_put_table(lm_buf *b, const char *db, const char *name);
+/* Connect without the session setup of lm_mysql_connect (the binlog
+ * stream), with a read timeout in seconds (0 = none). */
+int lm_my_connect_raw(MYSQL **out, const lm_dsn *dsn, unsigned read_timeout_s, lm_err *err);
 /* DROP TABLE IF EXISTS db.name. */
 int lm_my_drop_table(MYSQL *c, const char *db, const char *name, lm_err *err);
 /* True when errno says the connection is gone (killed, server down). */

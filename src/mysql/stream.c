@@ -5,7 +5,9 @@
 #include "livemig/mysql.h"
 
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/log.h"
+#include "mysql/internal.h"
 
 #include <mariadb_rpl.h>
 #include <stdatomic.h>
@@ -19,7 +21,12 @@ struct lm_binlog_stream {
     MARIADB_RPL *rpl;
     my_socket fd; /* -1 until the dump has started */
     atomic_bool interrupted;
+    unsigned read_timeout_s; /* 0 = wait for ever */
 };
+
+/* Silence longer than this many heartbeats means the connection is dead. */
+#define DEAD_HEARTBEATS 5u
+#define DEAD_MIN_S      10u
 
 static int exec(MYSQL *m, const char *sql, lm_err *err)
 {
@@ -52,7 +59,14 @@ int lm_binlog_stream_open(lm_binlog_stream **out, const lm_dsn *dsn,
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     atomic_init(&s->interrupted, false);
     s->fd = (my_socket)-1;
-    rc = lm_mysql_connect(&s->m, dsn, err);
+    /* Only a stream that will be reopened gives up on a silent server: the
+     * heartbeats say how long silence may last. */
+    if (opts->reconnect_s > 0 && opts->heartbeat_ms) {
+        s->read_timeout_s = (opts->heartbeat_ms * DEAD_HEARTBEATS + 999) / 1000;
+        if (s->read_timeout_s < DEAD_MIN_S)
+            s->read_timeout_s = DEAD_MIN_S;
+    }
+    rc = lm_my_connect_raw(&s->m, dsn, s->read_timeout_s, err);
     if (rc < 0)
         goto fail;
     /* Without this the server refuses to send checksummed events (ER 1236). */
@@ -107,17 +121,25 @@ fail:
 
 int lm_binlog_stream_read(lm_binlog_stream *s, const uint8_t **data, size_t *len, lm_err *err)
 {
+    double started = s->read_timeout_s ? lm_now() : 0;
     unsigned long n = mysql_net_read_packet(s->m);
+    unsigned int no;
     const uint8_t *p;
 
     if (n == (unsigned long)packet_error || n == ~0UL) {
         if (atomic_load(&s->interrupted))
             return lm_err_set(err, LM_EABORT, "binlog stream interrupted");
-        lm_err_set(err, mysql_errno(s->m) >= 2000 ? LM_EIO : LM_EDB, "binlog stream: %s",
-                   mysql_error(s->m));
-        err->server_errno = mysql_errno(s->m);
+        no = mysql_errno(s->m);
+        /* The connector reports its read timeout as a lost connection. */
+        if (s->read_timeout_s && lm_now() - started >= s->read_timeout_s - 0.5)
+            lm_err_set(err, LM_EIO, "binlog stream: nothing received for %u s (error %u)",
+                       s->read_timeout_s, no);
+        else
+            lm_err_set(err, no >= 2000 ? LM_EIO : LM_EDB, "binlog stream: %s (error %u)",
+                       mysql_error(s->m), no);
+        err->server_errno = no;
         /* Lost connections are worth a reconnect; server refusals are not. */
-        err->retryable = mysql_errno(s->m) >= 2000;
+        err->retryable = no >= 2000;
         return err->code;
     }
     p = s->m->net.read_pos;

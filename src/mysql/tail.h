@@ -9,6 +9,10 @@
 
 typedef struct lm_tail lm_tail;
 
+/* Starts at opts->start (or opts->gtid). With opts->reconnect_s > 0 a lost
+ * connection is reopened at the last transaction boundary and the changes
+ * already queued from there are skipped: each change is queued once. dsn
+ * must outlive the tail. */
 int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
                   const char *db, const char *table, lm_queue *q, lm_err *err);
 /* From here on DDL on the table is ours (the cutover rename), not a reason to stop. */

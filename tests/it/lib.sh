@@ -397,3 +397,185 @@ expect_refusal() {
     expect_error "$re" "$what"
     pass "$what: refused (exit 2): $(grep -iE -m1 -- "$re" "$WORK/livemig.err")"
 }
+
+# ------------------------------------------------------------ a private server
+
+PRIVATE_RIG=
+# use_private_server: start a server of our own in $WORK/rig (tests/rig/mariadb.sh,
+# stopped when the test exits) and point sql, migrate and the workload at it,
+# for tests that restart or crash the server.
+use_private_server() {
+    PRIVATE_RIG=$WORK/rig
+    at_exit "'$SRC_DIR/tests/rig/mariadb.sh' stop '$PRIVATE_RIG' >/dev/null 2>&1"
+    "$SRC_DIR/tests/rig/mariadb.sh" start "$PRIVATE_RIG" 2>"$WORK/rig.log" || {
+        cat "$WORK/rig.log" >&2
+        fail "could not start a private server"
+    }
+    # shellcheck source=/dev/null
+    . "$PRIVATE_RIG/env"
+    MARIADB_USER=root MARIADB_PASSWORD='' MARIADB_HOST=127.0.0.1
+    log "private server on port $MARIADB_PORT (pid $MARIADB_PID)"
+}
+
+# restart_private_server [--crash] [--down SECONDS]: see tests/rig/mariadb.sh restart.
+restart_private_server() {
+    [ -n "$PRIVATE_RIG" ] || fail "restart_private_server: no private server (use_private_server)"
+    log "restarting the server $*"
+    "$SRC_DIR/tests/rig/mariadb.sh" restart "$PRIVATE_RIG" "$@" 2>>"$WORK/rig.log" || {
+        cat "$WORK/rig.log" >&2
+        fail "could not restart the private server"
+    }
+    # shellcheck source=/dev/null
+    . "$PRIVATE_RIG/env"
+}
+
+# ------------------------------------------------------------ a migration in the background
+
+# migrate_bg ARGS…: livemig migrate --dsn … --control-socket $LM_SOCK ARGS… in
+# the background (stdout/stderr in $WORK/livemig.out/.err; the stderr of
+# earlier runs is kept in $WORK/livemig.err.N). Sets LM_PID.
+LM_PID=
+LM_SOCK=$WORK/ctl.sock
+LM_RUNS=0
+migrate_bg() {
+    [ -s "$WORK/livemig.err" ] && cp "$WORK/livemig.err" "$WORK/livemig.err.$LM_RUNS"
+    LM_RUNS=$((LM_RUNS + 1))
+    log "livemig migrate $* (background, run $LM_RUNS)"
+    "$LIVEMIG" migrate --dsn "$MARIADB_DSN" --control-socket "$LM_SOCK" "$@" \
+        >"$WORK/livemig.out" 2>"$WORK/livemig.err" &
+    LM_PID=$!
+}
+
+_migrate_bg_kill() {
+    if [ -n "$LM_PID" ] && kill -0 "$LM_PID" 2>/dev/null; then
+        kill -9 "$LM_PID" 2>/dev/null
+        wait "$LM_PID" 2>/dev/null
+    fi
+    LM_PID=
+}
+at_exit _migrate_bg_kill
+
+# migrate_wait [SECONDS]: wait (default 120 s) for the background livemig to
+# exit; sets LM_RC. Fails when it does not exit in time.
+migrate_wait() {
+    local limit=${1:-120} i
+    for i in $(seq 1 $((limit * 10))); do
+        kill -0 "$LM_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$LM_PID" 2>/dev/null && fail "livemig did not finish within $limit s"
+    LM_RC=0
+    wait "$LM_PID" || LM_RC=$?
+    LM_PID=
+    log "livemig exited $LM_RC"
+}
+
+# migrate_kill9: kill -9 the background livemig (it must still be running).
+migrate_kill9() {
+    kill -0 "$LM_PID" 2>/dev/null || fail "livemig exited before it could be killed"
+    kill -9 "$LM_PID"
+    wait "$LM_PID" 2>/dev/null || true
+    log "livemig (pid $LM_PID) killed with SIGKILL"
+    LM_PID=
+}
+
+# lm_status: ask the background livemig for its status; sets LM_STATUS (the
+# JSON), LM_STATE and LM_COPIED. 1 when it does not answer.
+lm_status() {
+    LM_STATUS=$("$LIVEMIG" ctl "$LM_SOCK" status 2>/dev/null) || return 1
+    [[ "$LM_STATUS" =~ \"state\":\"([a-z-]+)\" ]] || return 1
+    LM_STATE=${BASH_REMATCH[1]}
+    [[ "$LM_STATUS" =~ \"rows_copied\":([0-9]+) ]] || return 1
+    LM_COPIED=${BASH_REMATCH[1]}
+}
+
+# wait_copied N [SECONDS]: poll the status until rows_copied >= N while the
+# copy goes on (default limit 120 s). Fails when livemig exits or the copy
+# ends first.
+wait_copied() {
+    local want=$1 limit=${2:-120} t0=$SECONDS
+    while [ $((SECONDS - t0)) -lt "$limit" ]; do
+        kill -0 "$LM_PID" 2>/dev/null || fail "livemig exited before it had copied $want rows"
+        if lm_status; then
+            if [ "$LM_COPIED" -ge "$want" ]; then
+                [ "$LM_STATE" = copying ] ||
+                    fail "the copy ended before $want rows (state $LM_STATE, $LM_COPIED rows)"
+                return 0
+            fi
+        fi
+        sleep 0.05
+    done
+    fail "livemig did not copy $want rows within $limit s (last status: ${LM_STATUS:-none})"
+}
+
+# wait_state STATE [SECONDS]: poll the status until its state is STATE.
+wait_state() {
+    local want=$1 limit=${2:-120} t0=$SECONDS
+    while [ $((SECONDS - t0)) -lt "$limit" ]; do
+        kill -0 "$LM_PID" 2>/dev/null || fail "livemig exited before state $want"
+        lm_status && [ "$LM_STATE" = "$want" ] && return 0
+        sleep 0.1
+    done
+    fail "livemig never reached state $want within $limit s (last status: ${LM_STATUS:-none})"
+}
+
+# wait_stderr REGEX [SECONDS]: wait until livemig's stderr has a line matching
+# the extended regex.
+wait_stderr() {
+    local re=$1 limit=${2:-120} t0=$SECONDS
+    until grep -qE -- "$re" "$WORK/livemig.err"; do
+        kill -0 "$LM_PID" 2>/dev/null || grep -qE -- "$re" "$WORK/livemig.err" ||
+            fail "livemig exited before printing /$re/"
+        [ $((SECONDS - t0)) -lt "$limit" ] || fail "livemig did not print /$re/ within $limit s"
+        sleep 0.1
+    done
+}
+
+# No crash or sanitizer report in livemig's stderr.
+assert_no_crash() {
+    if grep -qiE 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation|core dumped' \
+        "$WORK/livemig.err"; then
+        fail "$1: livemig crashed or tripped a sanitizer"
+    fi
+}
+
+# resumed_from: the N of "resuming from checkpoint: N rows copied before" in
+# the last run's stderr (fails when there is none).
+resumed_from() {
+    local n
+    n=$(sed -n 's/.*resuming from checkpoint:.* \([0-9][0-9]*\) rows copied before.*/\1/p' \
+        "$WORK/livemig.err" | head -n 1)
+    [ -n "$n" ] || fail "no 'resuming from checkpoint: N rows copied before' line on stderr"
+    echo "$n"
+}
+
+# drop_with_helpers T [OTHER…]: drop T, its helper tables (_T_…) and OTHER.
+drop_with_helpers() {
+    local -a all=("$@")
+    local h
+    while read -r h; do
+        [ -n "$h" ] && all+=("$h")
+    done < <(helper_tables "$1")
+    drop_tables "${all[@]}"
+}
+
+# reload_pair BASE T R: T and R fresh copies of BASE, no helper tables of T left.
+reload_pair() {
+    drop_with_helpers "$2" "$3"
+    clone_table "$1" "$2"
+    clone_table "$1" "$3"
+}
+
+# assert_migrated T R COLUMN: the migration of T (a copy of R made with
+# make_types_table) that added COLUMN is complete: T has COLUMN, the old table
+# is _T_old (without it), no _T_new or _T_ckp remain, and T equals R on R's
+# columns.
+assert_migrated() {
+    local t=$1 r=$2 c=$3
+    table_columns "$t" | grep -qx "$c" || fail "$t does not have the new schema (no $c)"
+    table_exists "_${t}_old" || fail "the old table _${t}_old is missing (no --drop-old)"
+    ! table_columns "_${t}_old" | grep -qx "$c" || fail "_${t}_old is not the old table"
+    ! table_exists "_${t}_new" || fail "_${t}_new is left behind"
+    ! table_exists "_${t}_ckp" || fail "_${t}_ckp is left behind"
+    assert_tables_equal "$t" "$TYPES_COLUMNS" "$r" "$TYPES_COLUMNS" id
+}

@@ -25,9 +25,23 @@
  * matched-row count (CLIENT_FOUND_ROWS) that differs between R and T means T
  * diverged from R; it is counted and makes the exit status 3. Other errors
  * are fatal (1).
- * The last line on stdout is a summary of the counts. */
+ *
+ * A lost connection (server restarted or shut down, connection killed,
+ * network error) is survived: the thread reconnects with backoff for up to
+ * --reconnect-timeout seconds (default 60; then exit 1), re-reads T's
+ * columns and goes on with a new transaction. The transaction in flight was
+ * rolled back by the server, or, when the connection broke during COMMIT,
+ * either committed or rolled back as a whole: R and T are written in the
+ * same transaction, so they agree either way. The workload keeps no memory
+ * of rows across transactions (rows are picked from R under FOR UPDATE and
+ * the matched-row check compares two statements of one transaction), so
+ * an unknown outcome cannot look like a divergence.
+ * The last line on stdout is a summary of the counts (reconnects= and
+ * unknown_commits= count the lost connections and the COMMITs whose outcome
+ * was unknown). */
 #include <errno.h>
 #include <inttypes.h>
+#include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -58,6 +72,7 @@ typedef struct options {
     lm_dsn dsn;
     const char *table, *ref, *stop_file;
     double seconds;
+    double reconnect_timeout;
     int threads;
     uint64_t seed;
     double tps;
@@ -107,13 +122,14 @@ static void usage(void)
     fprintf(stderr,
             "usage: workload --dsn URI --table T --ref R [--seconds N] [--threads N]\n"
             "                [--seed N] [--stop-file PATH] [--tps N] [--rename OLD=NEW]...\n"
-            "                [--verbose]\n");
+            "                [--reconnect-timeout SECONDS] [--verbose]\n");
     exit(2);
 }
 
 static void parse_args(int argc, char **argv)
 {
     opt.threads = 2;
+    opt.reconnect_timeout = 60;
     opt.seed = (uint64_t)time(NULL);
     const char *dsn = NULL;
     for (int i = 1; i < argc; i++) {
@@ -146,6 +162,9 @@ static void parse_args(int argc, char **argv)
         } else if (strcmp(a, "--stop-file") == 0) {
             TAKE();
             opt.stop_file = v;
+        } else if (strcmp(a, "--reconnect-timeout") == 0) {
+            TAKE();
+            opt.reconnect_timeout = strtod(v, NULL);
         } else if (strcmp(a, "--tps") == 0) {
             TAKE();
             opt.tps = strtod(v, NULL);
@@ -264,14 +283,20 @@ typedef struct schema {
 
 static schema sch;
 
-static MYSQL *connect_db(void)
+/* Connect; NULL (with the reason in errbuf) when the server cannot be
+ * reached or refuses. */
+static MYSQL *try_connect(char *errbuf, size_t errlen)
 {
     MYSQL *c = mysql_init(NULL);
     if (!c)
         die("mysql_init failed");
     unsigned timeout = 10;
+    /* No silent reconnect: inside a transaction it would run the rest of
+     * it in autocommit mode. */
+    my_bool no = 0;
     mysql_optionsv(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_optionsv(c, MYSQL_OPT_RECONNECT, &no);
     const lm_dsn *d = &opt.dsn;
     const char *host = d->host;
     if (!host && !d->socket)
@@ -280,13 +305,29 @@ static MYSQL *connect_db(void)
      * lm_mysql_connect. */
     const char *password = d->password ? d->password : getenv("MYSQL_PWD");
     if (!mysql_real_connect(c, host, d->user, password, d->db, d->port, d->socket,
-                            CLIENT_FOUND_ROWS))
-        die("cannot connect to %s:%u: %s", host ? host : d->socket, d->port, mysql_error(c));
+                            CLIENT_FOUND_ROWS)) {
+        snprintf(errbuf, errlen, "cannot connect to %s:%u: %u %s", host ? host : d->socket, d->port,
+                 mysql_errno(c), mysql_error(c));
+        mysql_close(c);
+        return NULL;
+    }
     const char *init[] = {"SET time_zone = '+00:00'", "SET SESSION innodb_lock_wait_timeout = 20",
                           "SET autocommit = 1"};
     for (size_t i = 0; i < sizeof init / sizeof init[0]; i++)
-        if (mysql_query(c, init[i]))
-            die("%s: %s", init[i], mysql_error(c));
+        if (mysql_query(c, init[i])) {
+            snprintf(errbuf, errlen, "%s: %u %s", init[i], mysql_errno(c), mysql_error(c));
+            mysql_close(c);
+            return NULL;
+        }
+    return c;
+}
+
+static MYSQL *connect_db(void)
+{
+    char why[512];
+    MYSQL *c = try_connect(why, sizeof why);
+    if (!c)
+        die("%s", why);
     return c;
 }
 
@@ -842,7 +883,7 @@ static void gen_key_value(rng *r, MYSQL *c, size_t keypos, lm_buf *b)
 
 typedef struct stats {
     unsigned long commits, inserts, updates, key_changes, deletes, retries, dups, refreshes,
-        diverged;
+        diverged, reconnects, unknown_commits;
 } stats;
 
 typedef struct worker {
@@ -867,14 +908,48 @@ static bool should_stop(void)
     return false;
 }
 
-/* Re-read T's columns and map R's columns onto them. */
-static void refresh_tnames(worker *w)
+/* Errors after which the connection is gone: reconnect. */
+static bool conn_lost(unsigned e)
+{
+    switch (e) {
+    case ER_SERVER_SHUTDOWN:
+    case ER_ABORTING_CONNECTION:
+    case ER_NEW_ABORTING_CONNECTION:
+    case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+    case ER_CONNECTION_KILLED:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
+    case 4031: /* MySQL 8.0.24+: ER_CLIENT_INTERACTION_TIMEOUT */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Re-read T's columns and map R's columns onto them. false = the
+ * connection was lost (other errors are fatal). */
+static bool refresh_tnames(worker *w)
 {
     lm_buf q = LM_BUF_INIT;
     lm_buf_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
                     " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ");
     append_escaped(w->c, &q, opt.table, strlen(opt.table));
-    MYSQL_RES *res = query(w->c, q.data);
+    MYSQL_RES *res = NULL;
+    if (mysql_query(w->c, q.data) || !(res = mysql_store_result(w->c))) {
+        unsigned e = mysql_errno(w->c);
+        if (!conn_lost(e))
+            die("thread %d: %s: %u %s", w->id, q.data, e, mysql_error(w->c));
+        lm_buf_free(&q);
+        return false;
+    }
     lm_buf_free(&q);
     size_t n = mysql_num_rows(res), k = 0;
     char **tcols = xmalloc(n * sizeof *tcols);
@@ -895,9 +970,10 @@ static void refresh_tnames(worker *w)
     for (size_t i = 0; i < k; i++)
         free(tcols[i]);
     free(tcols);
+    return true;
 }
 
-typedef enum { RUN_OK, RUN_RETRY, RUN_REFRESH, RUN_DUP } run_result;
+typedef enum { RUN_OK, RUN_RETRY, RUN_REFRESH, RUN_DUP, RUN_LOST } run_result;
 
 static bool retryable(unsigned e)
 {
@@ -906,7 +982,8 @@ static bool retryable(unsigned e)
            e == ER_QUERY_INTERRUPTED;
 }
 
-/* Run one statement; on error return RUN_RETRY / RUN_REFRESH or die. */
+/* Run one statement; on error return RUN_RETRY / RUN_REFRESH / RUN_DUP /
+ * RUN_LOST or die. */
 static run_result exec_sql(worker *w, const char *sql, bool on_t, unsigned long long *affected)
 {
     if (mysql_query(w->c, sql) == 0) {
@@ -923,6 +1000,8 @@ static run_result exec_sql(worker *w, const char *sql, bool on_t, unsigned long 
         return RUN_DUP;
     if (retryable(e))
         return RUN_RETRY;
+    if (conn_lost(e))
+        return RUN_LOST;
     die("thread %d: %s\n  error %u: %s", w->id, sql, e, mysql_error(w->c));
 }
 
@@ -984,11 +1063,11 @@ static int pick_row(worker *w, char ***kv_out, unsigned long **kvlen_out, run_re
         if (mysql_query(w->c, q.data) || !(res = mysql_store_result(w->c))) {
             /* Errors such as deadlocks can come with the rows. */
             unsigned e = mysql_errno(w->c);
-            if (!retryable(e))
+            if (!retryable(e) && !conn_lost(e))
                 die("thread %d: %s\n  error %u: %s", w->id, q.data, e, mysql_error(w->c));
             if (opt.verbose)
                 fprintf(stderr, "workload[%d]: %u %s (retrying)\n", w->id, e, mysql_error(w->c));
-            *rr = RUN_RETRY;
+            *rr = conn_lost(e) ? RUN_LOST : RUN_RETRY;
             lm_buf_free(&q);
             return 0;
         }
@@ -1221,6 +1300,50 @@ static void sleep_s(double s)
         ;
 }
 
+/* The connection broke during WHAT: connect again, with backoff, for up to
+ * --reconnect-timeout seconds (then exit 1), and re-read T's columns (a
+ * cutover may have happened meanwhile). false = asked to stop meanwhile. */
+static bool reconnect(worker *w, const char *what)
+{
+    fprintf(stderr, "workload[%d]: connection lost during %s (%u %s); reconnecting\n", w->id, what,
+            mysql_errno(w->c), mysql_error(w->c));
+    mysql_close(w->c);
+    w->c = NULL;
+    w->st.reconnects++;
+    double t0 = lm_now(), delay = 0.05;
+    char why[512] = "";
+    while (!should_stop()) {
+        w->c = try_connect(why, sizeof why);
+        if (w->c) {
+            if (refresh_tnames(w)) {
+                fprintf(stderr, "workload[%d]: reconnected after %.1f s\n", w->id, lm_now() - t0);
+                return true;
+            }
+            snprintf(why, sizeof why, "re-reading the columns of %s: %u %s", opt.table,
+                     mysql_errno(w->c), mysql_error(w->c));
+            mysql_close(w->c);
+            w->c = NULL;
+        }
+        if (lm_now() - t0 >= opt.reconnect_timeout)
+            die("thread %d: could not reconnect within %.0f s: %s", w->id, opt.reconnect_timeout,
+                why);
+        sleep_s(delay);
+        delay = delay * 2 < 1 ? delay * 2 : 1;
+    }
+    return false;
+}
+
+/* mysql_query, and die unless it worked or the connection was lost (false). */
+static bool query_or_lost(worker *w, const char *sql)
+{
+    if (mysql_query(w->c, sql) == 0)
+        return true;
+    unsigned e = mysql_errno(w->c);
+    if (!conn_lost(e))
+        die("thread %d: %s: %u %s", w->id, sql, e, mysql_error(w->c));
+    return false;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -1228,7 +1351,8 @@ static void *worker_main(void *arg)
     w->c = connect_db();
     w->tname = xmalloc(sch.ncols * sizeof *w->tname);
     memset(w->tname, 0, sch.ncols * sizeof *w->tname);
-    refresh_tnames(w);
+    if (!refresh_tnames(w) && !reconnect(w, "the first read of the columns"))
+        goto out;
     double interval = opt.tps > 0 ? opt.threads / opt.tps : 0, next = lm_now();
     while (!should_stop()) {
         /* One transaction of 1..4 operations, retried as a whole. */
@@ -1236,26 +1360,49 @@ static void *worker_main(void *arg)
         int attempts = 0;
         for (;;) {
             run_result rr = RUN_OK;
-            if (mysql_query(w->c, "START TRANSACTION"))
-                die("thread %d: START TRANSACTION: %s", w->id, mysql_error(w->c));
+            const char *stage = "a statement";
+            if (!query_or_lost(w, "START TRANSACTION")) {
+                rr = RUN_LOST;
+                stage = "START TRANSACTION";
+            }
             int nops = 1 + (int)rnd_below(&w->r, 4);
             for (int i = 0; i < nops && rr == RUN_OK; i++)
                 rr = do_op(w, pick_op(&w->r));
+            bool unknown = false;
             if (rr == RUN_OK && mysql_query(w->c, "COMMIT")) {
                 unsigned e = mysql_errno(w->c);
-                if (!retryable(e))
+                if (conn_lost(e)) {
+                    /* Committed or not, R and T as a whole: go on. */
+                    unknown = true;
+                    w->st.unknown_commits++;
+                    stage = "COMMIT";
+                    rr = RUN_LOST;
+                } else if (!retryable(e)) {
                     die("thread %d: COMMIT: %u %s", w->id, e, mysql_error(w->c));
-                rr = RUN_RETRY;
+                } else {
+                    rr = RUN_RETRY;
+                }
             }
             if (rr == RUN_OK) {
                 w->st.commits++;
                 break;
             }
-            if (mysql_query(w->c, "ROLLBACK"))
-                die("thread %d: ROLLBACK: %s", w->id, mysql_error(w->c));
+            if (rr != RUN_LOST && !query_or_lost(w, "ROLLBACK")) {
+                rr = RUN_LOST;
+                stage = "ROLLBACK";
+            }
+            if (rr == RUN_LOST) {
+                /* The server rolled back what was not committed. */
+                if (!reconnect(w, stage))
+                    goto out;
+                if (unknown)
+                    break;
+                continue;
+            }
             if (rr == RUN_REFRESH) {
                 w->st.refreshes++;
-                refresh_tnames(w);
+                if (!refresh_tnames(w) && !reconnect(w, "re-reading the columns"))
+                    goto out;
                 if (++attempts > 100)
                     die("thread %d: columns of %s keep changing", w->id, opt.table);
                 w->r = saved; /* the same transaction again */
@@ -1278,7 +1425,9 @@ static void *worker_main(void *arg)
                 next = lm_now();
         }
     }
-    mysql_close(w->c);
+out:
+    if (w->c)
+        mysql_close(w->c);
     for (size_t i = 0; i < sch.ncols; i++)
         free(w->tname[i]);
     free(w->tname);
@@ -1337,11 +1486,15 @@ int main(int argc, char **argv)
         total.dups += ws[i].st.dups;
         total.refreshes += ws[i].st.refreshes;
         total.diverged += ws[i].st.diverged;
+        total.reconnects += ws[i].st.reconnects;
+        total.unknown_commits += ws[i].st.unknown_commits;
     }
     printf("workload: seconds=%.1f commits=%lu inserts=%lu updates=%lu key_changes=%lu "
-           "deletes=%lu retries=%lu dup_keys=%lu t_refreshes=%lu diverged=%lu\n",
+           "deletes=%lu retries=%lu dup_keys=%lu t_refreshes=%lu diverged=%lu reconnects=%lu "
+           "unknown_commits=%lu\n",
            lm_now() - t_start, total.commits, total.inserts, total.updates, total.key_changes,
-           total.deletes, total.retries, total.dups, total.refreshes, total.diverged);
+           total.deletes, total.retries, total.dups, total.refreshes, total.diverged,
+           total.reconnects, total.unknown_commits);
     free(ws);
     mysql_library_end();
     return total.diverged ? 3 : 0;
