@@ -163,7 +163,11 @@ static void set_boundary(lm_tail *t, const lm_binlog_pos *pos, const char *gtid)
     t->boundary = *pos;
     t->pushed = t->seen = 0;
     t->in_txn = false;
-    snprintf(t->last_gtid, sizeof(t->last_gtid), "%s", gtid);
+    if (gtid != t->last_gtid) { /* a ROTATE passes last_gtid itself */
+        size_t n = strnlen(gtid, sizeof(t->last_gtid) - 1);
+        memcpy(t->last_gtid, gtid, n);
+        t->last_gtid[n] = '\0';
+    }
     t->gtid[0] = '\0';
     lm_queue_set_safe_pos(t->q, &t->boundary, t->last_gtid);
 }
