@@ -244,16 +244,24 @@ int lm_mysql_binlog_has(MYSQL *c, const char *file, char **oldest, lm_err *err)
     return rc < 0 ? rc : found;
 }
 
+/* The run lock's name; lock names are limited to 64 characters, so the
+ * database and table are hashed. */
+static void put_lock_name(lm_buf *q, MYSQL *c, const char *table)
+{
+    lm_buf_puts(q, "CONCAT('livemig:', MD5(CONCAT(DATABASE(), '.', ");
+    lm_my_put_str(q, c, table, strlen(table));
+    lm_buf_puts(q, ")))");
+}
+
 int lm_mysql_run_lock(MYSQL *c, const char *table, lm_err *err)
 {
     lm_buf q = LM_BUF_INIT;
     char *got = NULL, *holder = NULL;
     int rc;
 
-    /* Lock names are limited to 64 characters: hash database and table. */
-    lm_buf_puts(&q, "SELECT GET_LOCK(CONCAT('livemig:', MD5(CONCAT(DATABASE(), '.', ");
-    lm_my_put_str(&q, c, table, strlen(table));
-    lm_buf_puts(&q, "))), 0)");
+    lm_buf_puts(&q, "SELECT GET_LOCK(");
+    put_lock_name(&q, c, table);
+    lm_buf_puts(&q, ", 0)");
     if (q.oom) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;
@@ -263,9 +271,9 @@ int lm_mysql_run_lock(MYSQL *c, const char *table, lm_err *err)
     if (got && strcmp(got, "1") == 0)
         goto cleanup;
     lm_buf_reset(&q);
-    lm_buf_puts(&q, "SELECT IS_USED_LOCK(CONCAT('livemig:', MD5(CONCAT(DATABASE(), '.', ");
-    lm_my_put_str(&q, c, table, strlen(table));
-    lm_buf_puts(&q, "))))");
+    lm_buf_puts(&q, "SELECT IS_USED_LOCK(");
+    put_lock_name(&q, c, table);
+    lm_buf_putc(&q, ')');
     if (!q.oom)
         lm_mysql_query_value(c, q.data, &holder, err);
     lm_err_clear(err);

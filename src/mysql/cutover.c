@@ -497,14 +497,10 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
             plan->src->name, ms);
     lm_test_pause("cutover-renamed");
     if (opts->drop_old) {
-        lm_buf q = LM_BUF_INIT;
         lm_err e = LM_ERR_INIT;
-        lm_buf_puts(&q, "DROP TABLE ");
-        lm_my_put_table(&q, plan->src->db, plan->old_name);
-        if (run(k.c, &q, &e) < 0)
+        if (lm_my_drop_table(k.c, plan->src->db, plan->old_name, &e) < 0)
             lm_warn("the migration is done but the old table %s.%s could not be dropped: %s",
                     plan->src->db, plan->old_name, e.msg);
-        lm_buf_free(&q);
     }
     goto cleanup;
 fail:
