@@ -40,6 +40,9 @@ void lm_binlog_decoder_free(lm_binlog_decoder *d)
     free(d->zbuf);
     free(d->before);
     free(d->after);
+    free(d->jraw);
+    lm_buf_free(&d->jtext);
+    lm_bl_arena_free(&d->jarena);
     lm_bl_arena_free(&d->arena);
     lm_bl_arena_free(&d->evarena);
     free(d);

@@ -22,7 +22,14 @@ typedef struct lm_bl_rows {
     unsigned ncols;         /* columns in the event */
     const uint8_t *present; /* columns-present bitmaps */
     const uint8_t *present_after;
+    lm_binlog_pos at; /* the event, for messages */
 } lm_bl_rows;
+
+/* Bytes of a value inside the event. */
+typedef struct lm_bl_span {
+    const uint8_t *p;
+    size_t n;
+} lm_bl_span;
 
 struct lm_binlog_decoder {
     char file[256];
@@ -54,7 +61,10 @@ struct lm_binlog_decoder {
 
     lm_bl_rows rows;
     lm_value *before, *after;
+    lm_bl_span *jraw; /* binary JSON of the before image (partial JSON) */
     unsigned vcap;
+    lm_buf jtext;        /* after-image JSON text being built */
+    lm_bl_arena jarena;  /* scratch for applying JSON diffs */
     lm_bl_arena arena;   /* row values, reset per row */
     lm_bl_arena evarena; /* event strings, reset per event */
 };

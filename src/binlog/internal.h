@@ -146,6 +146,39 @@ void lm_bl_packed_datetime_text(int64_t packed, int date_only, char *out, size_t
 /* MySQL binary JSON to text, appended to out. */
 int lm_bl_mysql_json(lm_buf *out, const uint8_t *p, size_t len, lm_err *err);
 
+/* Deepest nesting of JSON containers that is decoded. */
+#define LM_BL_JSON_MAX_DEPTH 100
+
+/* One binary JSON value given its type byte (p, len: the bytes after it)
+ * as text; depth counts the containers around it. -1 when malformed. */
+int lm_bl_mysql_json_value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int depth);
+
+/* A binary JSON object or array opened for entry-by-entry access. */
+typedef struct lm_bl_jcont {
+    const uint8_t *p;
+    size_t size, count;
+    bool large, obj;
+} lm_bl_jcont;
+
+typedef struct lm_bl_jentry {
+    const char *key; /* objects only; not NUL-terminated */
+    size_t klen;
+    uint8_t type; /* the value: type byte and its bytes */
+    const uint8_t *p;
+    size_t len;
+} lm_bl_jentry;
+
+/* 0 = opened, 1 = not a container type, -1 = malformed header. */
+int lm_bl_mysql_json_open(lm_bl_jcont *c, uint8_t type, const uint8_t *p, size_t len);
+/* Entry i < c->count; -1 when its offsets point outside the container. */
+int lm_bl_mysql_json_entry(const lm_bl_jcont *c, size_t i, lm_bl_jentry *e);
+
+/* Applies a MySQL JSON diff vector (PARTIAL_UPDATE_ROWS; diffs/n: the
+ * bytes after its 4-byte length) to the binary JSON document doc/doclen
+ * and appends the resulting document's text to out. scratch is reset. */
+int lm_bl_json_diff_apply(lm_buf *out, lm_bl_arena *scratch, const uint8_t *doc, size_t doclen,
+                          const uint8_t *diffs, size_t n, lm_err *err);
+
 /* Shortest text that reads back as the same float/double. */
 void lm_bl_float_text(double d, int is_float, char *out, size_t outlen);
 

@@ -22,8 +22,6 @@ enum {
     J_OPAQUE = 15,
 };
 
-#define J_MAX_DEPTH 100
-
 static int value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int depth);
 
 /* Variable-length size: 7 bits per byte, low groups first. */
@@ -97,50 +95,82 @@ static int opaque(lm_buf *out, const uint8_t *p, size_t len)
 
 /* Objects and arrays share a layout: count, size, [key entries], value
  * entries, then the keys and values they point at (offsets from p). */
-static int container(lm_buf *out, const uint8_t *p, size_t len, int large, int is_obj, int depth)
+int lm_bl_mysql_json_open(lm_bl_jcont *c, uint8_t type, const uint8_t *p, size_t len)
 {
-    size_t w = large ? 4 : 2, count, size, i, keys, ventry = 1 + w;
+    size_t w;
 
+    if (type > J_LARGE_ARR)
+        return 1;
+    c->large = type == J_LARGE_OBJ || type == J_LARGE_ARR;
+    c->obj = type == J_SMALL_OBJ || type == J_LARGE_OBJ;
+    w = c->large ? 4 : 2;
     if (len < 2 * w)
         return -1;
-    count = (size_t)lm_bl_le(p, (unsigned)w);
-    size = (size_t)lm_bl_le(p + w, (unsigned)w);
-    if (size > len)
+    c->p = p;
+    c->count = (size_t)lm_bl_le(p, (unsigned)w);
+    c->size = (size_t)lm_bl_le(p + w, (unsigned)w);
+    if (c->size > len)
         return -1;
-    keys = 2 * w;
-    if (keys + count * ((is_obj ? w + 2 : 0) + ventry) > size)
+    /* Entry tables must fit in size: bounds every later entry read. */
+    if (c->count > c->size || 2 * w + c->count * ((c->obj ? w + 2 : 0) + 1 + w) > c->size)
         return -1;
-    lm_buf_putc(out, is_obj ? '{' : '[');
-    for (i = 0; i < count; i++) {
-        const uint8_t *ve = p + keys + count * (is_obj ? w + 2 : 0) + i * ventry;
-        uint8_t t = ve[0];
-        size_t off = (size_t)lm_bl_le(ve + 1, (unsigned)w);
-        int inl;
+    return 0;
+}
 
+int lm_bl_mysql_json_entry(const lm_bl_jcont *c, size_t i, lm_bl_jentry *e)
+{
+    size_t w = c->large ? 4 : 2, keys = 2 * w;
+    const uint8_t *ve = c->p + keys + c->count * (c->obj ? w + 2 : 0) + i * (1 + w);
+    size_t off = (size_t)lm_bl_le(ve + 1, (unsigned)w);
+    uint8_t t = ve[0];
+
+    e->key = NULL;
+    e->klen = 0;
+    if (c->obj) {
+        const uint8_t *ke = c->p + keys + i * (w + 2);
+        size_t koff = (size_t)lm_bl_le(ke, (unsigned)w), klen = (size_t)lm_bl_le(ke + w, 2);
+        if (koff > c->size || klen > c->size - koff)
+            return -1;
+        e->key = (const char *)c->p + koff;
+        e->klen = klen;
+    }
+    e->type = t;
+    /* Small scalars live in the entry itself instead of an offset. */
+    if (t == J_LITERAL || t == J_INT16 || t == J_UINT16 ||
+        (c->large && (t == J_INT32 || t == J_UINT32))) {
+        e->p = ve + 1;
+        e->len = w;
+        return 0;
+    }
+    if (off >= c->size)
+        return -1;
+    e->p = c->p + off;
+    e->len = c->size - off;
+    return 0;
+}
+
+static int container(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int depth)
+{
+    lm_bl_jcont c;
+    lm_bl_jentry e;
+    size_t i;
+
+    if (lm_bl_mysql_json_open(&c, type, p, len) != 0)
+        return -1;
+    lm_buf_putc(out, c.obj ? '{' : '[');
+    for (i = 0; i < c.count; i++) {
+        if (lm_bl_mysql_json_entry(&c, i, &e) < 0)
+            return -1;
         if (i)
             lm_buf_puts(out, ", ");
-        if (is_obj) {
-            const uint8_t *ke = p + keys + i * (w + 2);
-            size_t koff = (size_t)lm_bl_le(ke, (unsigned)w), klen = (size_t)lm_bl_le(ke + w, 2);
-            if (koff > size || klen > size - koff)
-                return -1;
-            lm_buf_json_str(out, (const char *)p + koff, klen);
+        if (c.obj) {
+            lm_buf_json_str(out, e.key, e.klen);
             lm_buf_puts(out, ": ");
         }
-        /* Small scalars live in the entry itself instead of an offset. */
-        inl = t == J_LITERAL || t == J_INT16 || t == J_UINT16 ||
-              (large && (t == J_INT32 || t == J_UINT32));
-        if (inl) {
-            if (value(out, t, ve + 1, w, depth + 1) < 0)
-                return -1;
-        } else {
-            if (off >= size)
-                return -1;
-            if (value(out, t, p + off, size - off, depth + 1) < 0)
-                return -1;
-        }
+        if (value(out, e.type, e.p, e.len, depth + 1) < 0)
+            return -1;
     }
-    return lm_buf_putc(out, is_obj ? '}' : ']');
+    return lm_buf_putc(out, c.obj ? '}' : ']');
 }
 
 static int value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int depth)
@@ -148,15 +178,14 @@ static int value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int de
     char text[64];
     size_t n, used;
 
-    if (depth > J_MAX_DEPTH)
+    if (depth > LM_BL_JSON_MAX_DEPTH)
         return -1;
     switch (type) {
     case J_SMALL_OBJ:
     case J_LARGE_OBJ:
     case J_SMALL_ARR:
     case J_LARGE_ARR:
-        return container(out, p, len, type == J_LARGE_OBJ || type == J_LARGE_ARR,
-                         type == J_SMALL_OBJ || type == J_LARGE_OBJ, depth);
+        return container(out, type, p, len, depth);
     case J_LITERAL:
         if (len < 1 || p[0] > 2)
             return -1;
@@ -207,6 +236,11 @@ static int value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int de
     default:
         return -1;
     }
+}
+
+int lm_bl_mysql_json_value(lm_buf *out, uint8_t type, const uint8_t *p, size_t len, int depth)
+{
+    return value(out, type, p, len, depth);
 }
 
 int lm_bl_mysql_json(lm_buf *out, const uint8_t *p, size_t len, lm_err *err)

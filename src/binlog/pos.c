@@ -44,7 +44,7 @@ bool lm_binlog_type_is_rows(uint8_t type)
     case LM_BL_WRITE_ROWS_V2:
     case LM_BL_UPDATE_ROWS_V2:
     case LM_BL_DELETE_ROWS_V2:
-    case LM_BL_PARTIAL_UPDATE_ROWS: /* decoding refuses it: a loud stop, not a skip */
+    case LM_BL_PARTIAL_UPDATE_ROWS: /* MySQL PARTIAL_JSON: UPDATE_ROWS v2 + JSON diffs */
     case LM_BL_WRITE_ROWS_COMPRESSED_V1:
     case LM_BL_UPDATE_ROWS_COMPRESSED_V1:
     case LM_BL_DELETE_ROWS_COMPRESSED_V1:
