@@ -1,6 +1,8 @@
 /* Decoded values as JSON (DESIGN.md, "livemig dump --format json"), with
  * text converted from its column charset to UTF-8. */
 #include "binlog/internal.h"
+#include "binlog/dtoa.h"
+#include "binlog/jsonw.h"
 #include "livemig/buf.h"
 
 #include <stdio.h>
@@ -157,30 +159,6 @@ static int wide_to_utf8(lm_buf *u, const uint8_t *s, size_t n, cs_kind cs)
     return 1;
 }
 
-/* The appenders below reserve once and write in place: lm_buf_putc and
- * friends (a grow, a memcpy and a NUL per call) were the top of the JSON
- * dump profile once printf was gone. */
-static int put1(lm_buf *out, char c)
-{
-    if (out->len + 2 > out->cap && lm_buf_grow(out, 1) < 0)
-        return LM_ENOMEM;
-    out->data[out->len++] = c;
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-static int put_lit(lm_buf *out, const char *s, size_t n)
-{
-    if (out->len + n + 1 > out->cap && lm_buf_grow(out, n) < 0)
-        return LM_ENOMEM;
-    memcpy(out->data + out->len, s, n);
-    out->len += n;
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-#define PUT_LIT(out, s) put_lit(out, s, sizeof(s) - 1)
-
 /* A JSON string literal copied in one go when nothing in it needs
  * escaping or replacing (nearly always); otherwise lm_buf_json_str, whose
  * output this equals. utf8_ok: the bytes are known to be valid UTF-8,
@@ -272,90 +250,148 @@ static int text_json(lm_buf *out, const char *str, size_t n, unsigned charset)
     return rc;
 }
 
-/* Integers without printf: they are most of what a dump prints. */
-static int put_u64(lm_buf *out, uint64_t u, bool neg)
+/* Room a value takes on the fast paths below (hex doubles the bytes; a
+ * number or float text is short); the general paths (escaping, charset
+ * conversion) grow the buffer themselves. */
+static inline size_t value_room(const lm_value *v)
 {
-    char t[24];
-    size_t n = sizeof(t);
-
-    do {
-        t[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (neg)
-        t[--n] = '-';
-    return put_lit(out, t + n, sizeof(t) - n);
+    return (v->str ? 2 * v->len : 0) + LM_BL_DTOA_MAX + 16;
 }
 
-static int put_i64(lm_buf *out, int64_t i)
+/* s as a JSON string at q: copied as is when nothing needs escaping
+ * (nearly always), else by lm_buf_json_str. Returns the end (no room
+ * promised after a general path), NULL when out of memory. */
+static char *str_at(lm_buf *out, char *q, const char *s, size_t n)
 {
-    return put_u64(out, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i, i < 0);
+    char *e = lm_jw_plain(q + 1, (const uint8_t *)s, n, 0);
+
+    if (e) {
+        *q = '"';
+        *e = '"';
+        return e + 1;
+    }
+    lm_jw_end(out, q);
+    lm_buf_json_str(out, s, n);
+    return out->oom ? NULL : out->data + out->len;
 }
 
-int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsigned col)
+static char *hex_at(char *q, const void *p, size_t n)
 {
-    char text[64];
+    q = LM_JW_LIT(q, "{\"hex\":\"");
+    q = lm_jw_hex(q, p, n);
+    return LM_JW_LIT(q, "\"}");
+}
 
-    (void)tm;
-    (void)col;
+/* v's JSON at q, which has value_room(v) bytes of room; as str_at. */
+static inline char *value_at(lm_buf *out, char *q, const lm_value *v)
+{
+    const char *s = v->str ? v->str : "";
+    cs_kind cs;
+    char *e;
+
     switch (v->kind) {
     case LM_VAL_ABSENT:
     case LM_VAL_NULL:
-        return PUT_LIT(out, "null");
+        break;
     case LM_VAL_INT:
     case LM_VAL_YEAR:
-        return put_i64(out, v->i);
+        return lm_jw_i64(q, v->i);
     case LM_VAL_UINT:
     case LM_VAL_BIT:
-        return put_u64(out, v->u, false);
+        return lm_jw_u64(q, v->u);
     case LM_VAL_FLOAT:
     case LM_VAL_DOUBLE:
-        lm_bl_float_text(v->d, v->kind == LM_VAL_FLOAT, text, sizeof(text));
-        return json_str(out, text, strlen(text), 0);
+        /* Digits, '-', '.', 'e', inf, nan: nothing to escape. */
+        *q++ = '"';
+        q += lm_bl_dtoa(v->d, v->kind == LM_VAL_FLOAT, q);
+        *q++ = '"';
+        return q;
     case LM_VAL_DECIMAL:
     case LM_VAL_DATE:
     case LM_VAL_TIME:
     case LM_VAL_DATETIME:
     case LM_VAL_TIMESTAMP:
     case LM_VAL_JSON:
-        return json_str(out, v->str ? v->str : "", v->len, 0);
+        return str_at(out, q, s, v->len);
     case LM_VAL_STRING:
-        return text_json(out, v->str ? v->str : "", v->len, v->charset);
+        cs = charset_kind(v->charset);
+        if (cs == CS_BINARY)
+            return hex_at(q, s, v->len);
+        /* UTF-8 (or unknown, taken as UTF-8 when valid) and ASCII text
+         * with nothing to escape is copied; text_json does the rest. */
+        if (cs == CS_UNKNOWN || cs == CS_ASCII) {
+            e = lm_jw_plain(q + 1, (const uint8_t *)s, v->len, cs == CS_UNKNOWN);
+            if (e) {
+                *q = '"';
+                *e = '"';
+                return e + 1;
+            }
+        }
+        lm_jw_end(out, q);
+        text_json(out, s, v->len, v->charset);
+        return out->oom ? NULL : out->data + out->len;
     case LM_VAL_BLOB:
     case LM_VAL_GEOMETRY:
-        return hex_obj(out, v->str ? v->str : "", v->len);
+        return hex_at(q, s, v->len);
     case LM_VAL_ENUM:
     case LM_VAL_SET:
         if (v->str)
-            return json_str(out, v->str, v->len, 0);
-        return put_u64(out, v->u, false);
+            return str_at(out, q, v->str, v->len);
+        return lm_jw_u64(q, v->u);
     }
-    return PUT_LIT(out, "null");
+    return LM_JW_LIT(q, "null");
+}
+
+int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsigned col)
+{
+    char *q = lm_jw_begin(out, value_room(v));
+
+    (void)tm;
+    (void)col;
+    if (q == NULL || (q = value_at(out, q, v)) == NULL)
+        return LM_ENOMEM;
+    lm_jw_end(out, q);
+    return 0;
 }
 
 int lm_row_json(lm_buf *out, const lm_row *row, const lm_table_map *tm)
 {
+    const lm_value *v;
     unsigned i;
     int first = 1;
+    char *q = lm_jw_begin(out, 2);
 
-    put1(out, '{');
+    if (q == NULL)
+        return LM_ENOMEM;
+    *q++ = '{';
     for (i = 0; i < row->ncols; i++) {
-        if (row->cols[i].kind == LM_VAL_ABSENT)
+        v = &row->cols[i];
+        if (v->kind == LM_VAL_ABSENT)
             continue;
+        if ((q = lm_jw_room(out, q, value_room(v) + 32)) == NULL)
+            return LM_ENOMEM;
         if (!first)
-            put1(out, ',');
+            *q++ = ',';
         first = 0;
         /* Named like mariadb-binlog (@1, @2, …) without column names. */
-        if (tm && tm->names && i < tm->ncols)
-            json_str(out, tm->names[i], strlen(tm->names[i]), 0);
-        else {
-            PUT_LIT(out, "\"@");
-            put_u64(out, i + 1, false);
-            put1(out, '"');
+        if (tm && tm->names && i < tm->ncols) {
+            const char *name = tm->names[i];
+            size_t n = strlen(name);
+            if ((q = lm_jw_room(out, q, n + 2)) == NULL || (q = str_at(out, q, name, n)) == NULL ||
+                (q = lm_jw_room(out, q, value_room(v) + 2)) == NULL)
+                return LM_ENOMEM;
+        } else {
+            q = LM_JW_LIT(q, "\"@");
+            q = i < 9 ? (*q = (char)('1' + i), q + 1) : lm_jw_u64(q, i + 1);
+            *q++ = '"';
         }
-        put1(out, ':');
-        lm_value_json(out, &row->cols[i], tm, i);
+        *q++ = ':';
+        if ((q = value_at(out, q, v)) == NULL)
+            return LM_ENOMEM;
     }
-    put1(out, '}');
-    return out->oom ? LM_ENOMEM : 0;
+    if ((q = lm_jw_room(out, q, 1)) == NULL)
+        return LM_ENOMEM;
+    *q++ = '}';
+    lm_jw_end(out, q);
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* One column value of a row image, per column type. */
 #include "binlog/internal.h"
+#include "binlog/textfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +11,40 @@
             goto short_data;                                                                       \
     } while (0)
 
+/* Little-endian load of n <= 8 bytes with fixed-size loads: the
+ * byte-at-a-time lm_bl_le loop over a variable n led the decode profile. */
+static inline uint64_t le_n(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v = 0;
+    uint32_t w = 0;
+    uint16_t h = 0;
+
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&h, p, 2);
+        return h;
+    case 3:
+        memcpy(&h, p, 2);
+        return h | (uint64_t)p[2] << 16;
+    case 4:
+        memcpy(&w, p, 4);
+        return w;
+    case 8:
+        memcpy(&v, p, 8);
+        return v;
+    default:
+        break;
+    }
+#endif
+    return lm_bl_le(p, n);
+}
+
 static void set_int(lm_value *v, const uint8_t *p, unsigned n, int is_unsigned)
 {
-    uint64_t u = lm_bl_le(p, n);
+    uint64_t u = le_n(p, n);
     unsigned shift = 64 - 8 * n;
 
     v->u = u;
@@ -27,6 +59,15 @@ static int text_value(lm_value *v, lm_value_kind kind, const char *s, lm_bl_aren
     v->len = strlen(s);
     v->str = lm_bl_arena_dup(a, s, v->len);
     return v->str ? 0 : LM_ENOMEM;
+}
+
+/* Arena room for a value's text, formatted there in place (no stack
+ * copy and strlen per temporal value). */
+static char *text_room(lm_value *v, lm_value_kind kind, lm_bl_arena *a)
+{
+    v->kind = kind;
+    v->str = lm_bl_arena_alloc(a, LM_BL_TEXT_ROOM);
+    return (char *)v->str;
 }
 
 /* ENUM member name, or the comma list of SET member names. */
@@ -87,7 +128,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     uint8_t type = tm->types[col];
     uint16_t meta = tm->meta[col];
     int uns = tm->is_unsigned && tm->is_unsigned[col] == 1;
-    char text[96], *q;
+    char text[96], *q, *text0;
     size_t n = 0, pre;
     unsigned len, fsp;
     uint8_t rt;
@@ -115,7 +156,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         uint32_t u32;
         NEED(4);
         n = 4;
-        u32 = (uint32_t)lm_bl_le(p, 4);
+        u32 = (uint32_t)le_n(p, 4);
         memcpy(&f, &u32, 4);
         v->kind = LM_VAL_FLOAT;
         v->d = f;
@@ -124,7 +165,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     case LM_T_DOUBLE: {
         uint64_t u64;
         NEED(8);
-        u64 = lm_bl_le(p, 8);
+        u64 = le_n(p, 8);
         n = 8;
         memcpy(&v->d, &u64, 8);
         v->kind = LM_VAL_DOUBLE;
@@ -135,9 +176,10 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         if (sz < 0)
             goto bad_meta;
         NEED(sz);
-        lm_bl_decimal_text(p, meta >> 8, meta & 0xFF, text);
         n = (size_t)sz;
-        rc = text_value(v, LM_VAL_DECIMAL, text, a);
+        if ((q = text_room(v, LM_VAL_DECIMAL, a)) == NULL)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+        v->len = (size_t)lm_bl_decimal_str(p, meta >> 8, meta & 0xFF, q);
         break;
     case LM_T_YEAR:
         NEED(1);
@@ -152,12 +194,15 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         NEED(3);
         n = 3;
         d = (uint32_t)lm_bl_le(p, 3);
-        q = lm_bl_put_uint(text, d >> 9, 4);
+        if ((text0 = q = text_room(v, LM_VAL_DATE, a)) == NULL)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+        q = lm_bl_put_uint(q, d >> 9, 4);
         *q++ = '-';
-        q = lm_bl_put_uint(q, (d >> 5) & 15, 2);
+        q = lm_bl_put2(q, (d >> 5) & 15);
         *q++ = '-';
-        *lm_bl_put_uint(q, d & 31, 2) = '\0';
-        rc = text_value(v, LM_VAL_DATE, text, a);
+        q = lm_bl_put2(q, d & 31);
+        *q = '\0';
+        v->len = (size_t)(q - text0);
         break;
     }
     case LM_T_TIME: {
@@ -214,16 +259,20 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
             goto bad_meta;
         n = (type == LM_T_TIMESTAMP2 ? 4 : type == LM_T_DATETIME2 ? 5 : 3) + lm_bl_frac_bytes(fsp);
         NEED(n);
+        q = text_room(v,
+                      type == LM_T_TIME2       ? LM_VAL_TIME
+                      : type == LM_T_DATETIME2 ? LM_VAL_DATETIME
+                                               : LM_VAL_TIMESTAMP,
+                      a);
+        if (q == NULL)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
         if (type == LM_T_TIME2) {
-            lm_bl_time2_text(p, fsp, text, sizeof(text));
-            rc = text_value(v, LM_VAL_TIME, text, a);
+            v->len = lm_bl_time2_str(p, fsp, q);
         } else if (type == LM_T_DATETIME2) {
-            lm_bl_datetime2_text(p, fsp, text, sizeof(text));
-            rc = text_value(v, LM_VAL_DATETIME, text, a);
+            v->len = lm_bl_datetime2_str(p, fsp, q);
         } else {
             lm_bl_timestamp2(p, fsp, &v->i, &v->u);
-            lm_bl_timestamp_text(v->i, v->u, fsp, text, sizeof(text));
-            rc = text_value(v, LM_VAL_TIMESTAMP, text, a);
+            v->len = lm_bl_timestamp_str(v->i, v->u, fsp, q);
         }
         break;
     case LM_T_BIT: {
@@ -240,7 +289,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     case LM_T_VAR_STRING:
         pre = meta > 255 ? 2 : 1;
         NEED(pre);
-        n = (size_t)lm_bl_le(p, (unsigned)pre);
+        n = (size_t)le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->kind = str_kind(v, LM_VAL_STRING);
         v->str = (const char *)p + pre;
@@ -258,14 +307,14 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
             n = len;
             NEED(n);
             v->kind = rt == LM_T_ENUM ? LM_VAL_ENUM : LM_VAL_SET;
-            v->u = lm_bl_le(p, len);
+            v->u = le_n(p, len);
             v->i = (int64_t)v->u;
             rc = enumset_names(tm, col, v, a);
             break;
         }
         pre = len > 255 ? 2 : 1;
         NEED(pre);
-        n = (size_t)lm_bl_le(p, (unsigned)pre);
+        n = (size_t)le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->kind = str_kind(v, LM_VAL_STRING);
         v->str = (const char *)p + pre;
@@ -293,7 +342,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         if (pre < 1 || pre > 4)
             goto bad_meta;
         NEED(pre);
-        n = (size_t)lm_bl_le(p, (unsigned)pre);
+        n = (size_t)le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->str = (const char *)p + pre;
         v->len = n;

@@ -4,6 +4,7 @@
 #include "record/dump.h"
 #include "record/record.h"
 
+#include "binlog/jsonw.h"
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
 #include "livemig/err.h"
@@ -125,47 +126,69 @@ static void put_u64(lm_buf *b, uint64_t u)
     lm_buf_append(b, t + n, sizeof(t) - n);
 }
 
-/* One JSON object per row change. */
+/* One JSON object per row change. The part before the row images is the
+ * same for every row of the event, so it is built once. */
 static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event *ev, lm_err *err)
 {
     const lm_table_map *tm = ev->table;
+    lm_buf head = LM_BUF_INIT, *b = &st->line;
     lm_row before, after;
+    char *q;
     int rc;
 
-    while ((rc = lm_binlog_rows_next(d, &before, &after, err)) == 1) {
-        lm_buf *b = &st->line;
-        lm_buf_puts(b, "{\"file\":");
-        lm_buf_json_str(b, ev->at.file, strlen(ev->at.file));
-        lm_buf_puts(b, ",\"pos\":");
-        put_u64(b, ev->at.pos);
-        lm_buf_puts(b, ",\"gtid\":");
-        if (st->gtid[0])
-            lm_buf_json_str(b, st->gtid, strlen(st->gtid));
-        else
-            lm_buf_puts(b, "null");
-        lm_buf_puts(b, ",\"ts\":");
-        put_u64(b, ev->hdr.timestamp);
-        lm_buf_puts(b, ",\"db\":");
-        lm_buf_json_str(b, tm->db, strlen(tm->db));
-        lm_buf_puts(b, ",\"table\":");
-        lm_buf_json_str(b, tm->table, strlen(tm->table));
-        lm_buf_puts(b, ",\"op\":\"");
-        lm_buf_puts(b, op_name(ev->row_op));
-        lm_buf_puts(b, "\",\"before\":");
-        if (before.cols)
-            lm_row_json(b, &before, tm);
-        else
-            lm_buf_puts(b, "null");
-        lm_buf_puts(b, ",\"after\":");
-        if (after.cols)
-            lm_row_json(b, &after, tm);
-        else
-            lm_buf_puts(b, "null");
-        lm_buf_putc(b, '}');
-        if (b->oom)
-            return lm_err_set(err, LM_ENOMEM, "out of memory");
-        emit(st);
+    lm_buf_puts(&head, "{\"file\":");
+    lm_buf_json_str(&head, ev->at.file, strlen(ev->at.file));
+    lm_buf_puts(&head, ",\"pos\":");
+    put_u64(&head, ev->at.pos);
+    lm_buf_puts(&head, ",\"gtid\":");
+    if (st->gtid[0])
+        lm_buf_json_str(&head, st->gtid, strlen(st->gtid));
+    else
+        lm_buf_puts(&head, "null");
+    lm_buf_puts(&head, ",\"ts\":");
+    put_u64(&head, ev->hdr.timestamp);
+    lm_buf_puts(&head, ",\"db\":");
+    lm_buf_json_str(&head, tm->db, strlen(tm->db));
+    lm_buf_puts(&head, ",\"table\":");
+    lm_buf_json_str(&head, tm->table, strlen(tm->table));
+    lm_buf_puts(&head, ",\"op\":\"");
+    lm_buf_puts(&head, op_name(ev->row_op));
+    lm_buf_puts(&head, "\",\"before\":");
+    if (head.oom) {
+        lm_buf_free(&head);
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
     }
+    while ((rc = lm_binlog_rows_next(d, &before, &after, err)) == 1) {
+        /* Room for the head, then for what follows each row image. */
+        if ((q = lm_jw_begin(b, head.len + 32)) == NULL)
+            break;
+        memcpy(q, head.data, head.len);
+        q += head.len;
+        if (before.cols) {
+            lm_jw_end(b, q);
+            if (lm_row_json(b, &before, tm) < 0 || (q = lm_jw_begin(b, 32)) == NULL)
+                break;
+        } else {
+            q = LM_JW_LIT(q, "null");
+        }
+        q = LM_JW_LIT(q, ",\"after\":");
+        if (after.cols) {
+            lm_jw_end(b, q);
+            if (lm_row_json(b, &after, tm) < 0 || (q = lm_jw_begin(b, 2)) == NULL)
+                break;
+        } else {
+            q = LM_JW_LIT(q, "null");
+        }
+        *q++ = '}';
+        *q++ = '\n';
+        lm_jw_end(b, q);
+        st->whole = b->len;
+        if (st->whole >= OUT_BLOCK)
+            flush_out(st);
+    }
+    lm_buf_free(&head);
+    if (rc == 1)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
     return rc;
 }
 
