@@ -30,6 +30,7 @@ typedef struct rec_opts {
     size_t frame_bytes;
     unsigned server_id;
     int level;
+    bool plain; /* --level 0 */
 } rec_opts;
 
 typedef struct rec_ctx {
@@ -40,10 +41,13 @@ typedef struct rec_ctx {
     lm_rec_writer *w;
     lm_binlog_decoder *d;
     lm_rec_txn txn;
-    lm_buf trx;          /* raw events of the open transaction */
+    size_t trx_bytes;    /* of the open transaction, put into the writer as they came */
+    size_t trx_mark;     /* where it starts in the writer's open frame */
     bool trx_keep;       /* it touches a filtered table (or there is no filter) */
     bool trx_maps;       /* it has TABLE_MAPs at all */
     lm_binlog_pos start; /* where the open transaction (or next event) starts */
+    lm_binlog_pos at;    /* where the next event starts */
+    bool dec_behind;     /* events went past the decoder since it last saw one */
     uint32_t trx_ts;
     char gtid[128];     /* of the last written transaction */
     char cur_gtid[128]; /* of the open one */
@@ -55,7 +59,8 @@ typedef struct rec_ctx {
 
 static int open_writer(rec_ctx *c, lm_err *err)
 {
-    lm_rec_writer_opts wo = {c->o->level, c->o->frame_bytes, 1.0, c->header};
+    lm_rec_writer_opts wo = {c->o->plain ? LM_REC_LEVEL_PLAIN : c->o->level, c->o->frame_bytes, 1.0,
+                             c->header};
     size_t n = strlen(c->header);
 
     snprintf(c->header + n, sizeof(c->header) - n, "source_file=%s\nsource_pos=%llu\n",
@@ -73,27 +78,101 @@ static int put(rec_ctx *c, const uint8_t *data, size_t len, uint32_t ts, lm_err 
     return lm_rec_writer_put(c->w, data, len, &m, err);
 }
 
-/* Decode what the decoder needs (rotations, GTIDs, table names). */
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The bulk of the bytes (TABLE_MAP and rows events, and without --tables
+ * MySQL's compressed TRANSACTION_PAYLOADs) need nothing the decoder gives:
+ * boundaries come from txn.c, table names from lm_rec_tablemap_name.
+ * Skipping the decoder there skips its CRC32 pass over every byte (the
+ * largest cost after zstd); the CRC32s stay in the file, and every reader
+ * (dump, replay, mariadb-binlog) checks them. */
+static bool skim_only(const rec_ctx *c, uint8_t type)
+{
+    return type == LM_BL_TABLE_MAP || lm_binlog_type_is_rows(type) ||
+           (type == LM_BL_TRANSACTION_PAYLOAD && c->filter.n == 0);
+}
+
+/* Header and position of an event the decoder does not see, the way the
+ * decoder places events (decoder.c decode_event): log_pos is the end of a
+ * server-written event, else sizes add up. */
+static int skim(rec_ctx *c, const uint8_t *ev, size_t len, lm_binlog_event *e, bool *match,
+                lm_err *err)
+{
+    lm_binlog_header *h = &e->hdr;
+    char db[193], tbl[193];
+
+    h->timestamp = le32(ev);
+    h->type = ev[4];
+    h->event_size = le32(ev + 9);
+    h->log_pos = le32(ev + 13);
+    h->flags = (uint16_t)(ev[17] | ev[18] << 8);
+    if (h->event_size != len)
+        return lm_err_set(err, LM_ECORRUPT, "event at %s:%llu: size %u but %zu bytes given",
+                          c->at.file, (unsigned long long)c->at.pos, h->event_size, len);
+    e->gtid[0] = '\0';
+    e->rotate_fake = false;
+    e->at = c->at;
+    if (h->log_pos >= len && !(h->flags & LM_BINLOG_FLAG_ARTIFICIAL))
+        e->at.pos = h->log_pos - len;
+    e->next_pos = h->log_pos                               ? h->log_pos
+                  : (h->flags & LM_BINLOG_FLAG_ARTIFICIAL) ? e->at.pos
+                                                           : e->at.pos + len;
+    c->at.pos = e->next_pos;
+    c->dec_behind = true;
+    if (h->type != LM_BL_TABLE_MAP)
+        return 0;
+    c->trx_maps = true;
+    if (c->filter.n == 0)
+        return 0;
+    if (lm_rec_tablemap_name(ev, len, db, sizeof(db), tbl, sizeof(tbl)) < 0)
+        return lm_err_set(err, LM_ECORRUPT, "%s:%llu: malformed TABLE_MAP event", e->at.file,
+                          (unsigned long long)e->at.pos);
+    *match = lm_rec_filter_match(&c->filter, db, tbl);
+    return 0;
+}
+
+/* Decode what the decoder needs (rotations, GTIDs, table names inside a
+ * TRANSACTION_PAYLOAD); *first gets the event, or the payload's first
+ * inner event with the payload's end as next_pos. */
 static int inspect(rec_ctx *c, const uint8_t *ev, size_t len, lm_binlog_event *first, bool *match,
                    lm_err *err)
 {
     lm_binlog_event e;
+    uint64_t next = 0;
     int rc, n = 0;
 
     *match = false;
+    if (skim_only(c, ev[4]))
+        return skim(c, ev, len, first, match, err);
+    if (c->dec_behind)
+        lm_binlog_decoder_set_file(c->d, c->at.file, c->at.pos);
+    c->dec_behind = false;
     if ((rc = lm_binlog_feed(c->d, ev, len, err)) < 0)
         return rc;
     while ((rc = lm_binlog_next(c->d, &e, err)) == 1) {
         if (n++ == 0)
             *first = e;
+        next = e.next_pos;
         if (e.hdr.type == LM_BL_TABLE_MAP &&
             lm_rec_filter_match(&c->filter, e.table->db, e.table->table))
             *match = true;
         if (e.hdr.type == LM_BL_TABLE_MAP)
             c->trx_maps = true;
     }
-    if (n == 0) /* an empty payload */
+    if (n == 0) { /* an empty payload */
         memset(first, 0, sizeof(*first));
+        return rc;
+    }
+    first->next_pos = next;
+    if (first->hdr.type == LM_BL_ROTATE) {
+        c->at = first->rotate;
+    } else {
+        c->at = first->at;
+        c->at.pos = next;
+    }
     return rc;
 }
 
@@ -102,17 +181,16 @@ static int end_trx(rec_ctx *c, const lm_binlog_event *last, lm_err *err)
     int rc = 0;
 
     if (c->trx_keep || !c->trx_maps) {
-        if ((rc = put(c, (const uint8_t *)c->trx.data, c->trx.len, c->trx_ts, err)) < 0)
-            return rc;
         memcpy(c->gtid, c->cur_gtid, sizeof(c->gtid));
         c->ntrx++;
         rc = lm_rec_writer_boundary(c->w, false, err);
     } else {
+        lm_rec_writer_undo(c->w, c->trx_mark);
         c->nskipped++;
     }
     c->done = last->at;
     c->done.pos = last->next_pos;
-    lm_buf_reset(&c->trx);
+    c->trx_bytes = 0;
     c->trx_keep = c->trx_maps = false;
     c->cur_gtid[0] = '\0';
     return rc;
@@ -148,7 +226,7 @@ static int on_event(rec_ctx *c, const uint8_t *ev, size_t len, lm_err *err)
     if (ev[4] == LM_BL_GTID_LIST && (c->ntrx || c->nskipped))
         return 0;
     boundary = lm_rec_txn_step(&c->txn, ev, len);
-    if (!was_open && boundary && c->trx.len == 0) {
+    if (!was_open && boundary && c->trx_bytes == 0) {
         /* Outside any transaction: ROTATE, GTID_LIST, checkpoints. */
         c->start = e.at;
         if ((rc = put(c, ev, len, e.hdr.timestamp, err)) < 0)
@@ -161,16 +239,23 @@ static int on_event(rec_ctx *c, const uint8_t *ev, size_t len, lm_err *err)
         }
         return lm_rec_writer_boundary(c->w, false, err);
     }
-    if (c->trx.len == 0) {
+    if (c->trx_bytes == 0) {
         c->start = e.at;
         c->trx_ts = e.hdr.timestamp;
+        if (c->w == NULL && (rc = open_writer(c, err)) < 0)
+            return rc;
+        c->trx_mark = lm_rec_writer_tell(c->w);
     }
     if (e.gtid[0] && (ev[4] == LM_BL_GTID_MARIADB || ev[4] == LM_BL_GTID_MYSQL))
         memcpy(c->cur_gtid, e.gtid, sizeof(c->cur_gtid));
     if (match || c->filter.n == 0)
         c->trx_keep = true;
-    if (lm_buf_append(&c->trx, ev, len) < 0 || c->trx.oom)
-        return lm_err_set(err, LM_ENOMEM, "out of memory buffering a transaction");
+    /* Into the writer's open frame right away: it holds whole frames
+     * anyway, and end_trx takes the events back when --tables drops the
+     * transaction. */
+    if ((rc = put(c, ev, len, c->trx_ts, err)) < 0)
+        return rc;
+    c->trx_bytes += len;
     return boundary ? end_trx(c, &e, err) : 0;
 }
 
@@ -239,11 +324,13 @@ static int record(const rec_opts *o, lm_err *err)
     so.server_id = o->server_id ? o->server_id : 0x4C4D0000u + (unsigned)(getpid() & 0xFFFF);
     so.gtid = o->gtid;
     so.heartbeat_ms = 500; /* wake up to see signals and --duration */
-    c.start = so.start;
+    c.start = c.at = so.start;
     if ((rc = lm_binlog_stream_open(&s, &dsn, &so, err)) < 0)
         goto cleanup;
     lm_info("recording %s from %s into %s", dsn.host ? dsn.host : "localhost",
             o->gtid ? o->gtid : so.start.file, o->out);
+    if (o->plain)
+        lm_info("--level 0: writing the plain binlog, without zstd, header or index");
     if (o->duration > 0)
         t_end = lm_now() + o->duration;
     for (;;) {
@@ -263,10 +350,15 @@ static int record(const rec_opts *o, lm_err *err)
         if (lm_interrupted)
             break; /* an open transaction is left out */
     }
-    if (lm_rec_txn_open(&c.txn) && c.trx.len)
-        lm_warn("left out the transaction open at the stop (%zu bytes from %s:%llu)", c.trx.len,
+    if (c.trx_bytes) {
+        lm_warn("left out the transaction open at the stop (%zu bytes from %s:%llu)", c.trx_bytes,
                 c.start.file, (unsigned long long)c.start.pos);
+        lm_rec_writer_undo(c.w, c.trx_mark);
+    }
     if (c.w == NULL && (rc = open_writer(&c, err)) < 0)
+        goto cleanup;
+    /* Close the last frame first so that the sizes count it. */
+    if ((rc = lm_rec_writer_boundary(c.w, true, err)) < 0)
         goto cleanup;
     lm_rec_writer_sizes(c.w, &comp, &raw);
     rc = lm_rec_writer_close(c.w, err);
@@ -283,7 +375,6 @@ cleanup:
     lm_rec_writer_free(c.w);
     lm_binlog_stream_close(s);
     lm_binlog_decoder_free(c.d);
-    lm_buf_free(&c.trx);
     lm_rec_filter_free(&c.filter);
     lm_dsn_free(&dsn);
     return rc;
@@ -293,7 +384,7 @@ static int usage(FILE *f)
 {
     fputs("usage: livemig record --dsn URI --out FILE.binlog.zst [--tables db.t,...]\n"
           "         [--from FILE:POS | --gtid G] [--until FILE:POS | --duration SECONDS]\n"
-          "         [--server-id N] [--level 1-19] [--frame-size BYTES] [--defaults-file FILE]\n",
+          "         [--server-id N] [--level -7..19] [--frame-size BYTES] [--defaults-file FILE]\n",
           f);
     return f == stdout ? 0 : 2;
 }
@@ -356,11 +447,15 @@ int lm_record_main(int argc, char **argv)
             }
             break;
         case 'l':
+            /* Negative: zstd's fast levels. 0 (left out of the usage on
+             * purpose) writes the plain binlog without zstd: the bench's
+             * measure of what streaming alone costs livemig. */
             o.level = (int)strtol(optarg, &end, 10);
-            if (*end || o.level < 1 || o.level > 19) {
+            if (*end || !*optarg || o.level < -7 || o.level > 19) {
                 fprintf(stderr, "livemig: invalid value for --level: '%s'\n", optarg);
                 return 2;
             }
+            o.plain = o.level == 0;
             break;
         case 'F':
             o.defaults = optarg;

@@ -3,6 +3,13 @@
  * then an index in a skippable frame. Each closed frame is flushed to the
  * file, so a crash loses at most the frame being written.
  *
+ * The open frame's bytes are kept whole (frame) and compressed in one pass
+ * when it closes: zstd then reads them in place instead of copying them
+ * into its stream buffer, sizes its tables to the frame, and the file gets
+ * one write per frame. It also lets the caller put a transaction's events
+ * as they arrive and take them back (lm_rec_writer_undo) when the
+ * transaction is left out, so nothing is buffered twice.
+ *
  * Index payload (little-endian): "LMIX" version u32 nframes u32, then per
  * frame: comp_off u64 comp_size u32 raw_off u64 raw_size u32 ts u32 pos u64
  * file_len u8 file gtid_len u8 gtid; then frame_size u32 "LMIX", so that
@@ -34,14 +41,19 @@ struct lm_rec_writer {
     ZSTD_CCtx *cctx;
     lm_rec_writer_opts o;
     uint64_t off;     /* compressed bytes in the file */
-    uint64_t raw_off; /* uncompressed bytes fed */
+    uint64_t raw_off; /* uncompressed bytes in the closed frames */
     bool frame_open;
     double frame_t0;
+    lm_buf frame; /* uncompressed bytes of the open frame */
     frame_ent *ents;
     size_t nents, cap;
     uint8_t *out;
     size_t outcap;
 };
+
+/* A frame's compressed bytes go out in one piece up to this size; beyond
+ * (a huge transaction) zstd streams through a buffer this big. */
+#define OUT_MAX ((size_t)16 << 20)
 
 static const uint8_t binlog_magic[4] = {0xFE, 0x62, 0x69, 0x6E};
 
@@ -51,6 +63,11 @@ static void put_le(lm_buf *b, uint64_t v, unsigned n)
     for (unsigned i = 0; i < n; i++)
         t[i] = (uint8_t)(v >> (8 * i));
     lm_buf_append(b, t, n);
+}
+
+static bool plain(const lm_rec_writer *w)
+{
+    return w->o.level == LM_REC_LEVEL_PLAIN;
 }
 
 static int write_all(lm_rec_writer *w, const void *p, size_t n, lm_err *err)
@@ -89,28 +106,27 @@ int lm_rec_writer_open(lm_rec_writer **out, const char *path, const lm_rec_write
     }
     if (opts)
         w->o = *opts;
-    /* Level 1: on row-event binlogs it compressed as well as 3 (ratio
-     * 3.26 both on the bench table) for under half the CPU, and CPU is
-     * what recording adds over streaming. */
     if (w->o.level == 0)
-        w->o.level = 1;
+        w->o.level = LM_REC_LEVEL_DEFAULT;
     if (w->o.frame_bytes == 0)
         w->o.frame_bytes = (size_t)4 << 20;
-    w->outcap = ZSTD_CStreamOutSize();
-    w->out = malloc(w->outcap);
+    w->fp = fopen(path, "wb");
+    if (w->fp == NULL) {
+        rc = lm_err_set(err, LM_EIO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (plain(w)) {
+        *out = w; /* a plain binlog file: no header, no frames, no index */
+        return 0;
+    }
     w->cctx = ZSTD_createCCtx();
-    if (w->out == NULL || w->cctx == NULL) {
+    if (w->cctx == NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto fail;
     }
     if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->o.level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1))) {
         rc = lm_err_set(err, LM_EINVAL, "invalid zstd level %d", w->o.level);
-        goto fail;
-    }
-    w->fp = fopen(path, "wb");
-    if (w->fp == NULL) {
-        rc = lm_err_set(err, LM_EIO, "%s: %s", path, strerror(errno));
         goto fail;
     }
     lm_buf_printf(&h, "livemig-recording=1\nlivemig-version=%s\ncreated=%lld\n", LIVEMIG_VERSION,
@@ -128,30 +144,9 @@ fail:
     return rc;
 }
 
-/* Compress in (or finish the frame) and write what zstd produces. */
-static int compress(lm_rec_writer *w, const void *data, size_t len, ZSTD_EndDirective mode,
-                    lm_err *err)
-{
-    ZSTD_inBuffer in = {data, len, 0};
-    size_t left;
-    int rc;
-
-    do {
-        ZSTD_outBuffer o = {w->out, w->outcap, 0};
-        left = ZSTD_compressStream2(w->cctx, &o, &in, mode);
-        if (ZSTD_isError(left))
-            return lm_err_set(err, LM_EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(left));
-        if ((rc = write_all(w, w->out, o.pos, err)) < 0)
-            return rc;
-    } while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
-    return 0;
-}
-
 int lm_rec_writer_put(lm_rec_writer *w, const uint8_t *data, size_t len, const lm_rec_mark *mark,
                       lm_err *err)
 {
-    int rc;
-
     if (!w->frame_open) {
         frame_ent *e;
         if (w->nents == w->cap) {
@@ -174,16 +169,65 @@ int lm_rec_writer_put(lm_rec_writer *w, const uint8_t *data, size_t len, const l
         }
         w->frame_open = true;
         w->frame_t0 = lm_now();
-        if (w->raw_off == 0) {
-            if ((rc = compress(w, binlog_magic, 4, ZSTD_e_continue, err)) < 0)
-                return rc;
-            w->raw_off = 4;
-        }
+        if (w->raw_off == 0)
+            lm_buf_append(&w->frame, binlog_magic, 4);
     }
-    if ((rc = compress(w, data, len, ZSTD_e_continue, err)) < 0)
-        return rc;
-    w->raw_off += len;
+    if (lm_buf_append(&w->frame, data, len) < 0 || w->frame.oom)
+        return lm_err_set(err, LM_ENOMEM, "out of memory buffering %zu bytes of binlog",
+                          w->frame.len + len);
     return 0;
+}
+
+size_t lm_rec_writer_tell(const lm_rec_writer *w)
+{
+    return w->frame_open ? w->frame.len : 0;
+}
+
+void lm_rec_writer_undo(lm_rec_writer *w, size_t mark)
+{
+    if (!w->frame_open || mark >= w->frame.len)
+        return;
+    if (mark == 0) { /* the frame held nothing else: as if never opened */
+        w->frame_open = false;
+        w->nents--;
+    }
+    w->frame.len = mark;
+    w->frame.data[mark] = '\0'; /* lm_buf's invariant */
+}
+
+/* Compress the open frame in one ZSTD_e_end pass: with room for the
+ * whole result zstd compresses straight from frame into out. */
+static int compress_frame(lm_rec_writer *w, lm_err *err)
+{
+    ZSTD_inBuffer in = {w->frame.data, w->frame.len, 0};
+    size_t need = ZSTD_compressBound(w->frame.len), left;
+    int rc;
+
+    if (need > OUT_MAX)
+        need = OUT_MAX;
+    if (w->outcap < need) {
+        uint8_t *o = realloc(w->out, need);
+        if (o == NULL)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+        w->out = o;
+        w->outcap = need;
+    }
+    /* The size in the frame header lets zstd fit its tables to the frame
+     * (small transactions) and tells readers what to expect. */
+    if (ZSTD_isError(left = ZSTD_CCtx_setPledgedSrcSize(w->cctx, w->frame.len)))
+        goto zerr;
+    do {
+        ZSTD_outBuffer o = {w->out, w->outcap, 0};
+        left = ZSTD_compressStream2(w->cctx, &o, &in, ZSTD_e_end);
+        if (ZSTD_isError(left))
+            goto zerr;
+        if ((rc = write_all(w, w->out, o.pos, err)) < 0)
+            return rc;
+    } while (left != 0);
+    return 0;
+zerr:
+    ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+    return lm_err_set(err, LM_EIO, "%s: zstd: %s", w->path, ZSTD_getErrorName(left));
 }
 
 static int end_frame(lm_rec_writer *w, lm_err *err)
@@ -193,12 +237,18 @@ static int end_frame(lm_rec_writer *w, lm_err *err)
 
     if (!w->frame_open)
         return 0;
-    if ((rc = compress(w, NULL, 0, ZSTD_e_end, err)) < 0)
-        return rc;
     e = &w->ents[w->nents - 1];
+    rc = plain(w) ? write_all(w, w->frame.data, w->frame.len, err) : compress_frame(w, err);
+    if (rc < 0)
+        return rc;
     e->comp_size = (uint32_t)(w->off - e->comp_off);
-    e->raw_size = (uint32_t)(w->raw_off - e->raw_off);
+    e->raw_size = (uint32_t)w->frame.len;
+    w->raw_off += w->frame.len;
     w->frame_open = false;
+    /* Keep the buffer of a usual frame; give back a huge transaction's. */
+    if (w->frame.cap > 2 * w->o.frame_bytes + ((size_t)1 << 20))
+        lm_buf_free(&w->frame);
+    lm_buf_reset(&w->frame);
     /* A whole frame on disk survives a crash of this process. */
     if (fflush(w->fp) != 0)
         return lm_err_set(err, LM_EIO, "%s: %s", w->path, strerror(errno));
@@ -207,12 +257,9 @@ static int end_frame(lm_rec_writer *w, lm_err *err)
 
 int lm_rec_writer_boundary(lm_rec_writer *w, bool force, lm_err *err)
 {
-    size_t raw;
-
     if (!w->frame_open)
         return 0;
-    raw = (size_t)(w->raw_off - w->ents[w->nents - 1].raw_off);
-    if (force || raw >= w->o.frame_bytes ||
+    if (force || w->frame.len >= w->o.frame_bytes ||
         (w->o.frame_seconds > 0 && lm_now() - w->frame_t0 >= w->o.frame_seconds))
         return end_frame(w, err);
     return 0;
@@ -252,7 +299,7 @@ int lm_rec_writer_close(lm_rec_writer *w, lm_err *err)
 {
     int rc;
 
-    if ((rc = end_frame(w, err)) < 0 || (rc = write_index(w, err)) < 0)
+    if ((rc = end_frame(w, err)) < 0 || (!plain(w) && (rc = write_index(w, err)) < 0))
         goto cleanup;
     if (fflush(w->fp) != 0 || fsync(fileno(w->fp)) != 0) {
         rc = lm_err_set(err, LM_EIO, "%s: %s", w->path, strerror(errno));
@@ -277,6 +324,7 @@ void lm_rec_writer_free(lm_rec_writer *w)
         fclose(w->fp);
     ZSTD_freeCCtx(w->cctx);
     free(w->out);
+    lm_buf_free(&w->frame);
     free(w->ents);
     free(w->path);
     free(w);
@@ -285,5 +333,5 @@ void lm_rec_writer_free(lm_rec_writer *w)
 void lm_rec_writer_sizes(const lm_rec_writer *w, uint64_t *compressed, uint64_t *raw)
 {
     *compressed = w->off;
-    *raw = w->raw_off;
+    *raw = w->raw_off + (w->frame_open ? w->frame.len : 0);
 }
