@@ -49,6 +49,13 @@ static const char usage_text[] =
     "  --cleanup                    on failure or abort also drop what --resume needs\n"
     "  --reconnect-timeout SECS     keep reconnecting a lost server this long (default 120)\n"
     "  --server-id N                replica id for the binlog stream\n"
+    "  --changes-from FILE...       apply the changes in these binlog files or\n"
+    "                               recordings instead of the server's stream (a\n"
+    "                               table nobody writes: a restored backup)\n"
+    "  --changes-start FILE:POS     the table holds everything before POS\n"
+    "                               (default: the start of the first file)\n"
+    "  --changes-until FILE:POS     stop after the transaction reaching POS\n"
+    "  --changes-table DB.T         the table's name in the files (default: T)\n"
     "  --defaults-file FILE         read [client] credentials from FILE\n"
     "  --progress-interval SECS     progress line rhythm (default 5)\n"
     "  --log-format text|json       log and progress format\n"
@@ -89,7 +96,8 @@ static int bad_value(const char *opt, const char *val)
     return 2;
 }
 
-static int cmd_migrate(int argc, char **argv)
+/* files has room for argc entries: --changes-from FILE... */
+static int migrate_args(int argc, char **argv, const char **files)
 {
     enum {
         O_DSN = 256,
@@ -113,7 +121,11 @@ static int cmd_migrate(int argc, char **argv)
         O_VERBOSE,
         O_NOVERIFY,
         O_CLEANUP,
-        O_RECONNECT
+        O_RECONNECT,
+        O_CHFROM,
+        O_CHSTART,
+        O_CHUNTIL,
+        O_CHTABLE
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -138,6 +150,10 @@ static int cmd_migrate(int argc, char **argv)
         {"no-verify", no_argument, NULL, O_NOVERIFY},
         {"cleanup", no_argument, NULL, O_CLEANUP},
         {"reconnect-timeout", required_argument, NULL, O_RECONNECT},
+        {"changes-from", required_argument, NULL, O_CHFROM},
+        {"changes-start", required_argument, NULL, O_CHSTART},
+        {"changes-until", required_argument, NULL, O_CHUNTIL},
+        {"changes-table", required_argument, NULL, O_CHTABLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -227,6 +243,18 @@ static int cmd_migrate(int argc, char **argv)
             if (parse_double(optarg, &o.reconnect_timeout) < 0 || o.reconnect_timeout < 0)
                 return bad_value("reconnect-timeout", optarg);
             break;
+        case O_CHFROM:
+            files[o.nchanges_from++] = optarg;
+            break;
+        case O_CHSTART:
+            o.changes_start = optarg;
+            break;
+        case O_CHUNTIL:
+            o.changes_until = optarg;
+            break;
+        case O_CHTABLE:
+            o.changes_table = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -235,8 +263,22 @@ static int cmd_migrate(int argc, char **argv)
             return 2;
         }
     }
+    /* `--changes-from a b c`: the words after the first file are files too. */
+    while (o.nchanges_from > 0 && optind < argc)
+        files[o.nchanges_from++] = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "livemig: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    o.changes_from = files;
+    if (o.nchanges_from == 0 && (o.changes_start || o.changes_until || o.changes_table)) {
+        fprintf(stderr, "livemig: --changes-start, --changes-until and --changes-table go with "
+                        "--changes-from\n");
+        return 2;
+    }
+    if (o.nchanges_from > 0 && o.resume) {
+        fprintf(stderr, "livemig: --resume does not work with --changes-from: run the same "
+                        "command with --force to start over\n");
         return 2;
     }
     if (o.resume && o.force) {
@@ -250,6 +292,20 @@ static int cmd_migrate(int argc, char **argv)
     }
     lm_log_setup(verbose ? LM_LOG_DEBUG : LM_LOG_INFO, json);
     return lm_migrate_main(&o);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    const char **files = calloc((size_t)argc + 1, sizeof(*files));
+    int rc;
+
+    if (files == NULL) {
+        fprintf(stderr, "livemig: out of memory\n");
+        return 1;
+    }
+    rc = migrate_args(argc, argv, files);
+    free(files);
+    return rc;
 }
 
 static int cmd_ctl(int argc, char **argv)

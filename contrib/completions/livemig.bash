@@ -39,8 +39,9 @@ _livemig()
     migrate)
         opts="--dsn --table --alter --execute --chunk-size --max-lag --throttle-flag
               --postpone-cutover-flag --cutover-lock-timeout --cutover-retries --control-socket
-              --drop-old --no-verify --force --resume --server-id --defaults-file
-              --progress-interval --log-format --verbose --config --help"
+              --drop-old --no-verify --force --resume --cleanup --reconnect-timeout
+              --changes-from --changes-start --changes-until --changes-table --server-id
+              --defaults-file --progress-interval --log-format --verbose --config --help"
         ;;
     verify)
         opts="--dsn --table --against --columns --chunk-size --defaults-file --verbose --config --help"

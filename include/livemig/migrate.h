@@ -28,12 +28,18 @@ typedef struct lm_migrate_opts {
     bool no_verify;           /* skip the checksum before the cutover */
     bool cleanup;             /* on failure or abort drop everything, even what --resume needs */
     double reconnect_timeout; /* seconds to keep reconnecting after a lost connection */
+    /* --changes-from: binlog files or recordings instead of the server's stream. */
+    const char **changes_from;
+    size_t nchanges_from;
+    const char *changes_start; /* FILE:POS the table is at, or NULL (start of the first file) */
+    const char *changes_until; /* FILE:POS to stop at, or NULL (end of the last file) */
+    const char *changes_table; /* db.t in the files, or NULL (the migrated table) */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
         NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, \
-            0, 5.0, false, false, 120.0                                                            \
+            0, 5.0, false, false, 120.0, NULL, 0, NULL, NULL, NULL                                 \
     }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */

@@ -3,6 +3,7 @@
 #include "livemig/migrate.h"
 
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/core.h"
 #include "livemig/dsn.h"
 #include "livemig/log.h"
@@ -102,13 +103,20 @@ int lm_run_check_stop(lm_run *r, lm_err *err)
     return 0;
 }
 
+/* Changes come from --changes-from files, not from the server. */
+static bool from_files(const lm_run *r)
+{
+    return r->o->nchanges_from > 0;
+}
+
 static void update_lag(lm_run *r)
 {
     uint32_t oldest;
     size_t len = lm_queue_peek(&r->q, NULL, &oldest, NULL, NULL);
     double lag = 0;
 
-    if (len > 0 && oldest > 0) {
+    /* Recorded changes are old by nature: that is not lag. */
+    if (len > 0 && oldest > 0 && !from_files(r)) {
         lag = difftime(time(NULL), (time_t)oldest);
         if (lag < 0)
             lag = 0;
@@ -224,7 +232,7 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (len == 0 && lm_binlog_pos_cmp(&recv, pos) >= 0) {
+        if (len == 0 && (pos ? lm_binlog_pos_cmp(&recv, pos) >= 0 : lm_tail_files_done(r->tail))) {
             /* Everything up to the locked position is in the shadow; the
              * rename that follows is our own DDL. */
             lm_tail_expect_ddl(r->tail, true);
@@ -233,7 +241,8 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
         if (lm_now() > deadline) {
             rc = lm_err_set(err, LM_ETIMEOUT,
                             "the shadow did not catch up to %s:%llu within %.1fs under the lock",
-                            pos->file, (unsigned long long)pos->pos, timeout_s);
+                            pos ? pos->file : "the end of --changes-from",
+                            pos ? (unsigned long long)pos->pos : 0ULL, timeout_s);
             err->retryable = true;
             return rc;
         }
@@ -301,13 +310,17 @@ static int copy_phase(lm_run *r, lm_err *err)
     while (!r->copy.done) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             break;
-        if ((rc = apply_some(r, 0, &n, err)) < 0)
+        /* A static table (--changes-from) must be copied before any change
+         * is applied: a change applied first would be undone by the copy. */
+        if (!from_files(r) && (rc = apply_some(r, 0, &n, err)) < 0)
             break;
         const char *why = throttle_reason(r);
         set_throttled(r, why);
         if (why) {
             /* Keep applying while throttled so the lag can shrink. */
-            if ((rc = apply_some(r, 200, &n, err)) < 0)
+            if (from_files(r))
+                lm_sleep_us(200000);
+            else if ((rc = apply_some(r, 200, &n, err)) < 0)
                 break;
             lm_run_progress(r, false);
             continue;
@@ -349,7 +362,7 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 
     lm_run_set_state(r, LM_STATE_CATCHING_UP);
     set_throttled(r, NULL);
-    if ((rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
+    if (!from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
@@ -358,7 +371,8 @@ static int catch_up_phase(lm_run *r, lm_err *err)
             return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         lm_run_progress(r, false);
-        if (len > 0 || lm_binlog_pos_cmp(&recv, &target) < 0)
+        if (len > 0 ||
+            (from_files(r) ? !lm_tail_files_done(r->tail) : lm_binlog_pos_cmp(&recv, &target) < 0))
             continue;
         pthread_mutex_lock(&r->st.mu);
         op_cutover = r->st.op_cutover;
@@ -379,7 +393,7 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 
 static int cutover_phase(lm_run *r, lm_err *err)
 {
-    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old};
+    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, from_files(r)};
     size_t n;
     int rc = 0;
 
@@ -441,23 +455,23 @@ static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
         if (!mapped)
             printf("  added:    %s %s\n", d->cols[i].name, d->cols[i].column_type);
     }
-    printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
-           p->shadow_name, o->chunk_size);
+    if (o->nchanges_from)
+        printf("  shadow:   %s, copied in chunks of %zu rows, then the changes of %zu file(s) "
+               "applied\n",
+               p->shadow_name, o->chunk_size, o->nchanges_from);
+    else
+        printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
+               p->shadow_name, o->chunk_size);
     printf("  cutover:  atomic rename, writes blocked at most %.1fs; old table kept as %s%s\n",
            o->cutover_lock_timeout, p->old_name, o->drop_old ? " then dropped" : "");
     printf("run again with --execute to migrate\n");
 }
 
-static unsigned default_server_id(void)
-{
-    /* Must differ from every replica's id; pid and time make clashes unlikely. */
-    return 1000000000u + (unsigned)(getpid() % 100000) * 1000u + (unsigned)(time(NULL) % 1000);
-}
-
 int lm_migrate_main(const lm_migrate_opts *o)
 {
-    lm_mysql_preflight_opts pf = {o->table, o->alter, o->execute, o->force, o->resume};
-    lm_binlog_stream_opts so;
+    lm_mysql_preflight_opts pf = {o->table, o->alter,  o->execute,
+                                  o->force, o->resume, o->nchanges_from > 0};
+    lm_run_files fp;
     lm_err err = LM_ERR_INIT;
     bool changed = false;
     char *redacted = NULL;
@@ -481,6 +495,9 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     }
     snprintf(r.st.table, sizeof(r.st.table), "%s.%s", r.dsn.db, o->table);
+    memset(&fp, 0, sizeof(fp));
+    if (o->nchanges_from && (rc = lm_run_files_parse(o, r.dsn.db ? r.dsn.db : "", &fp, &err)) < 0)
+        goto cleanup;
     if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
         goto cleanup;
     redacted = lm_dsn_redacted(&r.dsn);
@@ -510,24 +527,10 @@ int lm_migrate_main(const lm_migrate_opts *o)
     r.st.rows_estimated = r.plan->src->rows_estimate;
     pthread_mutex_unlock(&r.st.mu);
 
-    /* The stream starts before the first row is copied: at the current
-     * position with a new checkpoint, or at the checkpoint's. */
-    memset(&so, 0, sizeof(so));
-    so.server_id = o->server_id ? o->server_id : default_server_id();
-    so.heartbeat_ms = 1000;
-    so.reconnect_s = o->reconnect_timeout;
     changed = !r.plan->resume; /* the shadow exists from here: failures undo */
-    if ((rc = lm_run_checkpoint_start(&r, &so.start, &err)) < 0)
+    if ((rc = lm_run_start_changes(&r, &fp, &err)) < 0)
         goto cleanup;
     changed = true;
-    lm_queue_init(&r.q, 100000);
-    lm_queue_set_safe_pos(&r.q, &so.start, "");
-    r.queue_ready = true;
-    if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q, &err)) <
-        0)
-        goto cleanup;
-    lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r.plan->src->db, r.plan->src->name,
-            so.start.file, (unsigned long long)so.start.pos, r.plan->shadow_name);
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     lm_run_progress(&r, true);

@@ -30,6 +30,18 @@ typedef struct lm_run {
     bool no_recopy;
 } lm_run;
 
+/* --changes-from: where the table is, where to stop, and which table of
+ * the files feeds it. */
+typedef struct lm_run_files {
+    lm_binlog_pos from, until;
+    char db[193], table[193];
+} lm_run_files;
+
+/* Check the --changes-* options before anything is created (LM_EINVAL). */
+int lm_run_files_parse(const lm_migrate_opts *o, const char *dsn_db, lm_run_files *fp, lm_err *err);
+/* Start the change source: the binlog stream from a new or resumed
+ * checkpoint, or the files; fp is used only with --changes-from. */
+int lm_run_start_changes(lm_run *r, const lm_run_files *fp, lm_err *err);
 void lm_run_set_state(lm_run *r, lm_state s);
 /* Print the progress line when the interval passed (or force). */
 void lm_run_progress(lm_run *r, bool force);

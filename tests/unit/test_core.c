@@ -79,6 +79,13 @@ static void test_ddl_detection(void **state)
     assert_false(lm_tail_is_table_ddl("ALTER TABLE orders2 ADD x int", "orders"));
     assert_false(lm_tail_is_table_ddl("BEGIN", "orders"));
     assert_false(lm_tail_is_table_ddl("INSERT INTO orders VALUES (1)", "orders"));
+    /* A CREATE changes only the table it creates. */
+    assert_false(lm_tail_is_table_ddl("CREATE TABLE `bk` LIKE `orders`", "orders"));
+    assert_false(lm_tail_is_table_ddl("CREATE TABLE bk AS SELECT * FROM orders", "orders"));
+    assert_false(lm_tail_is_table_ddl("create temporary table orders (id int)", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE OR REPLACE TABLE app.`orders` (id int)", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE TABLE IF NOT EXISTS orders LIKE x", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE INDEX k ON orders (a)", "orders"));
 }
 
 static void test_status_json(void **state)
