@@ -38,6 +38,11 @@ static const char usage_text[] =
     "  --chunk-size N               rows per copy chunk (default 1000)\n"
     "  --max-lag SECONDS            pause the copy while the apply lags more (default 10)\n"
     "  --throttle-flag FILE         pause the copy while FILE exists\n"
+    "  --max-load 'VAR=N,...'       pause the copy while a status variable is above N\n"
+    "  --critical-load 'VAR=N,...'  stop (exit 1) when above N twice in a row\n"
+    "  --critical-load-hibernate S  pause everything S seconds instead of stopping\n"
+    "  --throttle-query SQL         pause the copy while SQL returns non-zero\n"
+    "  --nice-ratio R               rest R times each chunk's duration after it\n"
     "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
     "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
     "  --cutover-retries N          cutover attempts (default 10)\n"
@@ -125,7 +130,12 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_CHFROM,
         O_CHSTART,
         O_CHUNTIL,
-        O_CHTABLE
+        O_CHTABLE,
+        O_MAXLOAD,
+        O_CRITLOAD,
+        O_HIBERNATE,
+        O_TQUERY,
+        O_NICE
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -154,6 +164,11 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"changes-start", required_argument, NULL, O_CHSTART},
         {"changes-until", required_argument, NULL, O_CHUNTIL},
         {"changes-table", required_argument, NULL, O_CHTABLE},
+        {"max-load", required_argument, NULL, O_MAXLOAD},
+        {"critical-load", required_argument, NULL, O_CRITLOAD},
+        {"critical-load-hibernate", required_argument, NULL, O_HIBERNATE},
+        {"throttle-query", required_argument, NULL, O_TQUERY},
+        {"nice-ratio", required_argument, NULL, O_NICE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -254,6 +269,23 @@ static int migrate_args(int argc, char **argv, const char **files)
             break;
         case O_CHTABLE:
             o.changes_table = optarg;
+            break;
+        case O_MAXLOAD:
+            o.max_load = optarg;
+            break;
+        case O_CRITLOAD:
+            o.critical_load = optarg;
+            break;
+        case O_HIBERNATE:
+            if (parse_double(optarg, &o.critical_load_hibernate) < 0)
+                return bad_value("critical-load-hibernate", optarg);
+            break;
+        case O_TQUERY:
+            o.throttle_query = optarg;
+            break;
+        case O_NICE:
+            if (parse_double(optarg, &o.nice_ratio) < 0 || o.nice_ratio > 1e6)
+                return bad_value("nice-ratio", optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);

@@ -124,6 +124,15 @@ int lm_mysql_finish(MYSQL *c, const lm_plan *plan, bool drop_old, lm_err *err);
 
 /* Binlog stream from a live server (mariadb_rpl_open + mysql_net_read_packet). */
 typedef struct lm_binlog_stream lm_binlog_stream;
+/* ---- throttle inputs (throttle.c) ---- */
+struct lm_load;
+/* Current values of the status variables of l (SHOW GLOBAL STATUS), in
+ * order; LM_EINVAL naming the first one the server does not have. */
+int lm_mysql_load_read(MYSQL *c, const struct lm_load *l, double *values, lm_err *err);
+/* Run the operator's --throttle-query: *on when the first column of its
+ * first row is a non-zero number. */
+int lm_mysql_throttle_query(MYSQL *c, const char *sql, bool *on, lm_err *err);
+
 typedef struct lm_binlog_stream_opts {
     unsigned server_id;    /* unique replica id */
     lm_binlog_pos start;   /* file + pos */

@@ -72,11 +72,6 @@ void lm_run_progress(lm_run *r, bool force)
     }
 }
 
-static bool file_exists(const char *path)
-{
-    return path && access(path, F_OK) == 0;
-}
-
 /* Stop requests: Ctrl-C, `abort` on the socket, or the stream failing. */
 int lm_run_check_stop(lm_run *r, lm_err *err)
 {
@@ -251,33 +246,6 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
     }
 }
 
-static const char *throttle_reason(lm_run *r)
-{
-    bool op;
-    double lag;
-
-    pthread_mutex_lock(&r->st.mu);
-    op = r->st.op_throttle;
-    lag = r->st.lag_seconds;
-    pthread_mutex_unlock(&r->st.mu);
-    if (op)
-        return "operator";
-    if (file_exists(r->o->throttle_flag))
-        return "throttle-flag";
-    if (r->o->max_lag > 0 && lag > r->o->max_lag)
-        return "max-lag";
-    return NULL;
-}
-
-static void set_throttled(lm_run *r, const char *reason)
-{
-    pthread_mutex_lock(&r->st.mu);
-    if (r->st.throttled != reason && reason)
-        lm_info("throttled: %s", reason);
-    r->st.throttled = reason;
-    pthread_mutex_unlock(&r->st.mu);
-}
-
 /* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
  * state moves only after it commits, so a deadlock just copies it again. */
 typedef struct copy_args {
@@ -301,9 +269,30 @@ static bool chunk_too_big(const lm_err *e)
     return e->server_errno == 1197 || e->server_errno == 1153 || e->server_errno == 2020;
 }
 
+/* Apply changes (not with --changes-from) while waiting seconds. */
+static int pause_applying(lm_run *r, double seconds, lm_err *err)
+{
+    double until = lm_now() + seconds;
+    size_t n;
+    int rc;
+
+    while (lm_now() < until) {
+        double left = until - lm_now();
+        if (from_files(r))
+            lm_sleep_us(left < 0.2 ? (long)(left * 1e6) : 200000);
+        else if ((rc = apply_some(r, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) < 0)
+            return rc;
+        if ((rc = lm_run_check_stop(r, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int copy_phase(lm_run *r, lm_err *err)
 {
-    size_t chunk = r->o->chunk_size, rows, n;
+    size_t chunk = r->o->chunk_size, was, rows, n;
+    double nice, t0;
+    char why[160];
     int rc = 0;
 
     lm_run_set_state(r, LM_STATE_COPYING);
@@ -314,29 +303,32 @@ static int copy_phase(lm_run *r, lm_err *err)
          * is applied: a change applied first would be undone by the copy. */
         if (!from_files(r) && (rc = apply_some(r, 0, &n, err)) < 0)
             break;
-        const char *why = throttle_reason(r);
-        set_throttled(r, why);
-        if (why) {
+        if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
+            break;
+        lm_run_set_throttled(r, why);
+        if (why[0]) {
             /* Keep applying while throttled so the lag can shrink. */
-            if (from_files(r))
-                lm_sleep_us(200000);
-            else if ((rc = apply_some(r, 200, &n, err)) < 0)
+            if ((rc = pause_applying(r, 0.2, err)) < 0)
                 break;
             lm_run_progress(r, false);
             continue;
         }
+        was = chunk;
         pthread_mutex_lock(&r->st.mu);
-        if (r->st.op_chunk_size) {
-            chunk = r->st.op_chunk_size;
-            r->st.op_chunk_size = 0;
-        }
+        chunk = r->st.live.chunk_size;
+        nice = r->st.live.nice_ratio;
         pthread_mutex_unlock(&r->st.mu);
+        if (chunk != was)
+            lm_info("chunks of %zu rows from now on (were %zu)", chunk, was);
         copy_args ca = {r, &r->copy, chunk, &rows};
+        t0 = lm_now();
         if ((rc = lm_run_retry(r, "copying a chunk", copy_once, &ca, err)) < 0) {
             if (chunk_too_big(err) && chunk > 1) {
                 lm_warn("copying a chunk: %s; shrinking chunks from %zu to %zu rows", err->msg,
                         chunk, chunk / 2);
-                chunk /= 2;
+                pthread_mutex_lock(&r->st.mu);
+                r->st.live.chunk_size = chunk / 2;
+                pthread_mutex_unlock(&r->st.mu);
                 lm_err_clear(err);
                 rc = 0;
                 continue;
@@ -347,6 +339,9 @@ static int copy_phase(lm_run *r, lm_err *err)
         r->st.rows_copied += rows;
         pthread_mutex_unlock(&r->st.mu);
         lm_run_progress(r, false);
+        /* --nice-ratio: leave the server that much idle time per chunk. */
+        if (nice > 0 && (rc = pause_applying(r, (lm_now() - t0) * nice, err)) < 0)
+            break;
     }
     return rc;
 }
@@ -357,17 +352,21 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 {
     lm_binlog_pos target, recv;
     size_t n, len;
-    bool postponed = false, op_cutover;
+    bool postponed = false, op_cutover, op_postpone;
+    char why[160];
     int rc;
 
     lm_run_set_state(r, LM_STATE_CATCHING_UP);
-    set_throttled(r, NULL);
+    lm_run_set_throttled(r, "");
     if (!from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         if ((rc = apply_some(r, 100, &n, err)) < 0)
+            return rc;
+        /* Nothing to pause without a copy, but critical load still counts. */
+        if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
             return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         lm_run_progress(r, false);
@@ -376,12 +375,14 @@ static int catch_up_phase(lm_run *r, lm_err *err)
             continue;
         pthread_mutex_lock(&r->st.mu);
         op_cutover = r->st.op_cutover;
+        op_postpone = r->st.op_postpone;
         pthread_mutex_unlock(&r->st.mu);
-        if (file_exists(r->o->postpone_flag) && !op_cutover) {
+        if ((lm_run_file_exists(r->o->postpone_flag) && !op_cutover) || op_postpone) {
             if (!postponed) {
-                lm_info("cutover postponed while %s exists (or send `cutover` to the control "
-                        "socket)",
-                        r->o->postpone_flag);
+                lm_info("cutover postponed while %s (send `cutover` to the control socket to go "
+                        "ahead)",
+                        op_postpone ? "`postpone` from the control socket holds"
+                                    : r->o->postpone_flag);
                 lm_run_set_state(r, LM_STATE_POSTPONED);
                 postponed = true;
             }
@@ -498,6 +499,8 @@ int lm_migrate_main(const lm_migrate_opts *o)
     memset(&fp, 0, sizeof(fp));
     if (o->nchanges_from && (rc = lm_run_files_parse(o, r.dsn.db ? r.dsn.db : "", &fp, &err)) < 0)
         goto cleanup;
+    if ((rc = lm_run_live_init(&r, &err)) < 0)
+        goto cleanup;
     if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
         goto cleanup;
     redacted = lm_dsn_redacted(&r.dsn);
@@ -505,7 +508,8 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
         goto cleanup;
     /* One livemig per table: the lock is taken before anything is read. */
-    if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0)
+    if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0 ||
+        (rc = lm_run_throttle_init(&r, &err)) < 0)
         goto cleanup;
     if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
         goto cleanup;
