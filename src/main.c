@@ -38,6 +38,11 @@ static const char usage_text[] =
     "  --chunk-size N               rows per copy chunk (default 1000)\n"
     "  --max-lag SECONDS            pause the copy while the apply lags more (default 10)\n"
     "  --throttle-flag FILE         pause the copy while FILE exists\n"
+    "  --max-load 'VAR=N,...'       pause the copy while a status variable is above N\n"
+    "  --critical-load 'VAR=N,...'  stop (exit 1) when above N twice in a row\n"
+    "  --critical-load-hibernate S  pause everything S seconds instead of stopping\n"
+    "  --throttle-query SQL         pause the copy while SQL returns non-zero\n"
+    "  --nice-ratio R               rest R times each chunk's duration after it\n"
     "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
     "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
     "  --cutover-retries N          cutover attempts (default 10)\n"
@@ -49,6 +54,13 @@ static const char usage_text[] =
     "  --cleanup                    on failure or abort also drop what --resume needs\n"
     "  --reconnect-timeout SECS     keep reconnecting a lost server this long (default 120)\n"
     "  --server-id N                replica id for the binlog stream\n"
+    "  --changes-from FILE...       apply the changes in these binlog files or\n"
+    "                               recordings instead of the server's stream (a\n"
+    "                               table nobody writes: a restored backup)\n"
+    "  --changes-start FILE:POS     the table holds everything before POS\n"
+    "                               (default: the start of the first file)\n"
+    "  --changes-until FILE:POS     stop after the transaction reaching POS\n"
+    "  --changes-table DB.T         the table's name in the files (default: T)\n"
     "  --defaults-file FILE         read [client] credentials from FILE\n"
     "  --progress-interval SECS     progress line rhythm (default 5)\n"
     "  --log-format text|json       log and progress format\n"
@@ -89,7 +101,8 @@ static int bad_value(const char *opt, const char *val)
     return 2;
 }
 
-static int cmd_migrate(int argc, char **argv)
+/* files has room for argc entries: --changes-from FILE... */
+static int migrate_args(int argc, char **argv, const char **files)
 {
     enum {
         O_DSN = 256,
@@ -113,7 +126,16 @@ static int cmd_migrate(int argc, char **argv)
         O_VERBOSE,
         O_NOVERIFY,
         O_CLEANUP,
-        O_RECONNECT
+        O_RECONNECT,
+        O_CHFROM,
+        O_CHSTART,
+        O_CHUNTIL,
+        O_CHTABLE,
+        O_MAXLOAD,
+        O_CRITLOAD,
+        O_HIBERNATE,
+        O_TQUERY,
+        O_NICE
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -138,6 +160,15 @@ static int cmd_migrate(int argc, char **argv)
         {"no-verify", no_argument, NULL, O_NOVERIFY},
         {"cleanup", no_argument, NULL, O_CLEANUP},
         {"reconnect-timeout", required_argument, NULL, O_RECONNECT},
+        {"changes-from", required_argument, NULL, O_CHFROM},
+        {"changes-start", required_argument, NULL, O_CHSTART},
+        {"changes-until", required_argument, NULL, O_CHUNTIL},
+        {"changes-table", required_argument, NULL, O_CHTABLE},
+        {"max-load", required_argument, NULL, O_MAXLOAD},
+        {"critical-load", required_argument, NULL, O_CRITLOAD},
+        {"critical-load-hibernate", required_argument, NULL, O_HIBERNATE},
+        {"throttle-query", required_argument, NULL, O_TQUERY},
+        {"nice-ratio", required_argument, NULL, O_NICE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -227,6 +258,35 @@ static int cmd_migrate(int argc, char **argv)
             if (parse_double(optarg, &o.reconnect_timeout) < 0 || o.reconnect_timeout < 0)
                 return bad_value("reconnect-timeout", optarg);
             break;
+        case O_CHFROM:
+            files[o.nchanges_from++] = optarg;
+            break;
+        case O_CHSTART:
+            o.changes_start = optarg;
+            break;
+        case O_CHUNTIL:
+            o.changes_until = optarg;
+            break;
+        case O_CHTABLE:
+            o.changes_table = optarg;
+            break;
+        case O_MAXLOAD:
+            o.max_load = optarg;
+            break;
+        case O_CRITLOAD:
+            o.critical_load = optarg;
+            break;
+        case O_HIBERNATE:
+            if (parse_double(optarg, &o.critical_load_hibernate) < 0)
+                return bad_value("critical-load-hibernate", optarg);
+            break;
+        case O_TQUERY:
+            o.throttle_query = optarg;
+            break;
+        case O_NICE:
+            if (parse_double(optarg, &o.nice_ratio) < 0 || o.nice_ratio > 1e6)
+                return bad_value("nice-ratio", optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -235,8 +295,22 @@ static int cmd_migrate(int argc, char **argv)
             return 2;
         }
     }
+    /* `--changes-from a b c`: the words after the first file are files too. */
+    while (o.nchanges_from > 0 && optind < argc)
+        files[o.nchanges_from++] = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "livemig: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    o.changes_from = files;
+    if (o.nchanges_from == 0 && (o.changes_start || o.changes_until || o.changes_table)) {
+        fprintf(stderr, "livemig: --changes-start, --changes-until and --changes-table go with "
+                        "--changes-from\n");
+        return 2;
+    }
+    if (o.nchanges_from > 0 && o.resume) {
+        fprintf(stderr, "livemig: --resume does not work with --changes-from: run the same "
+                        "command with --force to start over\n");
         return 2;
     }
     if (o.resume && o.force) {
@@ -250,6 +324,20 @@ static int cmd_migrate(int argc, char **argv)
     }
     lm_log_setup(verbose ? LM_LOG_DEBUG : LM_LOG_INFO, json);
     return lm_migrate_main(&o);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    const char **files = calloc((size_t)argc + 1, sizeof(*files));
+    int rc;
+
+    if (files == NULL) {
+        fprintf(stderr, "livemig: out of memory\n");
+        return 1;
+    }
+    rc = migrate_args(argc, argv, files);
+    free(files);
+    return rc;
 }
 
 static int cmd_ctl(int argc, char **argv)

@@ -38,9 +38,11 @@ _livemig()
     case ${words[1]} in
     migrate)
         opts="--dsn --table --alter --execute --chunk-size --max-lag --throttle-flag
+              --max-load --critical-load --critical-load-hibernate --throttle-query --nice-ratio
               --postpone-cutover-flag --cutover-lock-timeout --cutover-retries --control-socket
-              --drop-old --no-verify --force --resume --server-id --defaults-file
-              --progress-interval --log-format --verbose --config --help"
+              --drop-old --no-verify --force --resume --cleanup --reconnect-timeout
+              --changes-from --changes-start --changes-until --changes-table --server-id
+              --defaults-file --progress-interval --log-format --verbose --config --help"
         ;;
     verify)
         opts="--dsn --table --against --columns --chunk-size --defaults-file --verbose --config --help"

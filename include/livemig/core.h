@@ -69,6 +69,17 @@ typedef enum {
 
 const char *lm_state_name(lm_state s);
 
+/* Settings the control socket can read (`name=?`) and change (`name=V`)
+ * while a migration runs; gen counts the changes. */
+typedef struct lm_live {
+    size_t chunk_size;
+    double max_lag;
+    double nice_ratio;  /* sleep this many times a chunk's duration after it */
+    char max_load[256]; /* "Name=N,…" or "" */
+    char critical_load[256];
+    unsigned gen;
+} lm_live;
+
 typedef struct lm_status {
     pthread_mutex_t mu;
     lm_state state;
@@ -77,13 +88,14 @@ typedef struct lm_status {
     uint64_t changes_applied;
     double lag_seconds;
     double verify_seconds; /* time spent verifying so far */
-    const char *throttled; /* NULL or a static reason */
+    char throttled[160];   /* why the copy is paused ("max-load: Threads_running=31>25"), or "" */
     double started;        /* monotonic seconds */
+    lm_live live;
     /* operator requests (control socket) */
     bool op_throttle;
     bool op_cutover;
+    bool op_postpone;
     bool op_abort;
-    size_t op_chunk_size; /* 0 = unchanged */
     char table[400];
 } lm_status;
 

@@ -28,12 +28,24 @@ typedef struct lm_migrate_opts {
     bool no_verify;           /* skip the checksum before the cutover */
     bool cleanup;             /* on failure or abort drop everything, even what --resume needs */
     double reconnect_timeout; /* seconds to keep reconnecting after a lost connection */
+    /* --changes-from: binlog files or recordings instead of the server's stream. */
+    const char **changes_from;
+    size_t nchanges_from;
+    const char *changes_start; /* FILE:POS the table is at, or NULL (start of the first file) */
+    const char *changes_until; /* FILE:POS to stop at, or NULL (end of the last file) */
+    const char *changes_table; /* db.t in the files, or NULL (the migrated table) */
+    /* Throttling beyond --max-lag and the flag file. */
+    const char *max_load;           /* "Threads_running=25,…": pause the copy above */
+    const char *critical_load;      /* … abort (or hibernate) above, read twice in a row */
+    double critical_load_hibernate; /* seconds to pause everything instead of aborting; 0 = abort */
+    const char *throttle_query;     /* pause while it returns non-zero */
+    double nice_ratio;              /* sleep ratio × a chunk's duration after it */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
-        NULL, NULL, NULL, NULL, false, false, false, false, 1000, 10.0, NULL, NULL, NULL, 3.0, 10, \
-            0, 5.0, false, false, 120.0                                                            \
+        .chunk_size = 1000, .max_lag = 10.0, .cutover_lock_timeout = 3.0, .cutover_retries = 10,   \
+        .progress_interval = 5.0, .reconnect_timeout = 120.0                                       \
     }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */

@@ -28,6 +28,7 @@ typedef struct lm_mysql_preflight_opts {
     bool execute; /* false: also validate the ALTER on a scratch shadow, then drop it */
     bool force;   /* drop a leftover _<t>_new from an earlier run */
     bool resume;
+    bool no_binlog; /* changes come from files (--changes-from): the server's binlog is not read */
 } lm_mysql_preflight_opts;
 
 /* Check server settings, privileges, the table and its key; read both
@@ -100,12 +101,14 @@ int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const 
                    size_t *applied, lm_err *err);
 
 /* Cutover: the drain callback must return 0 once every change up to pos
- * has been applied to the shadow, or an error (e.g. LM_ETIMEOUT). */
+ * (every change there is, when pos is NULL) has been applied to the
+ * shadow, or an error (e.g. LM_ETIMEOUT). */
 typedef int (*lm_drain_fn)(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err);
 
 typedef struct lm_mysql_cutover_opts {
     double lock_timeout_s; /* --cutover-lock-timeout */
     bool drop_old;
+    bool no_binlog; /* changes come from files: drain gets no position (NULL) */
 } lm_mysql_cutover_opts;
 
 /* The sentry algorithm (DESIGN.md). One attempt; on failure the table is
@@ -121,6 +124,15 @@ int lm_mysql_finish(MYSQL *c, const lm_plan *plan, bool drop_old, lm_err *err);
 
 /* Binlog stream from a live server (mariadb_rpl_open + mysql_net_read_packet). */
 typedef struct lm_binlog_stream lm_binlog_stream;
+/* ---- throttle inputs (throttle.c) ---- */
+struct lm_load;
+/* Current values of the status variables of l (SHOW GLOBAL STATUS), in
+ * order; LM_EINVAL naming the first one the server does not have. */
+int lm_mysql_load_read(MYSQL *c, const struct lm_load *l, double *values, lm_err *err);
+/* Run the operator's --throttle-query: *on when the first column of its
+ * first row is a non-zero number. */
+int lm_mysql_throttle_query(MYSQL *c, const char *sql, bool *on, lm_err *err);
+
 typedef struct lm_binlog_stream_opts {
     unsigned server_id;    /* unique replica id */
     lm_binlog_pos start;   /* file + pos */

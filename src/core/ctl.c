@@ -2,13 +2,16 @@
  * accepts connections so the operator is answered even mid-chunk. */
 #include "livemig/buf.h"
 #include "livemig/core.h"
+#include "livemig/load.h"
 #include "livemig/log.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -30,10 +33,65 @@ static int fill_addr(struct sockaddr_un *sa, const char *path, lm_err *err)
     return 0;
 }
 
+/* `name=?` reads a setting, `name=VALUE` changes it (from the next chunk
+ * or throttle check). Returns false when name is not a setting. Called
+ * with st->mu held. */
+static bool setting(lm_status *st, const char *cmd, lm_buf *out)
+{
+    lm_live *l = &st->live;
+    const char *eq = strchr(cmd, '=');
+    const char *v = eq ? eq + 1 : NULL;
+    size_t nl = eq ? (size_t)(eq - cmd) : 0;
+    bool get = v && strcmp(v, "?") == 0;
+    lm_err err = LM_ERR_INIT;
+    bool changed = false;
+    char *end;
+    double d;
+
+#define IS(name) (nl == strlen(name) && strncmp(cmd, name, nl) == 0)
+    if (v == NULL)
+        return false;
+    if (IS("chunk-size")) {
+        unsigned long n = strtoul(v, &end, 10);
+        if (get)
+            lm_buf_printf(out, "chunk-size=%zu", l->chunk_size);
+        else if (*v == '\0' || *end || n == 0 || n > 1000000)
+            lm_buf_puts(out, "error: chunk-size must be 1..1000000");
+        else
+            lm_buf_printf(out, "ok: chunk-size=%zu", l->chunk_size = n), changed = true;
+    } else if (IS("max-lag") || IS("nice-ratio")) {
+        double *field = IS("max-lag") ? &l->max_lag : &l->nice_ratio;
+        d = strtod(v, &end);
+        if (get)
+            lm_buf_printf(out, "%.*s=%g", (int)nl, cmd, *field);
+        else if (*v == '\0' || *end || d < 0 || d > 1e6)
+            lm_buf_printf(out, "error: %.*s must be a number >= 0", (int)nl, cmd);
+        else
+            lm_buf_printf(out, "ok: %.*s=%g", (int)nl, cmd, *field = d), changed = true;
+    } else if (IS("max-load") || IS("critical-load")) {
+        char *field = IS("max-load") ? l->max_load : l->critical_load;
+        lm_load parsed;
+        if (get) {
+            lm_buf_printf(out, "%.*s=%s", (int)nl, cmd, field);
+        } else if (strlen(v) >= sizeof(l->max_load) || lm_load_parse(v, &parsed, &err) < 0) {
+            lm_buf_printf(out, "error: %s", err.msg[0] ? err.msg : "value too long");
+        } else {
+            snprintf(field, sizeof(l->max_load), "%s", v);
+            lm_buf_printf(out, "ok: %.*s=%s", (int)nl, cmd, field);
+            changed = true;
+        }
+    } else {
+        return false;
+    }
+#undef IS
+    if (changed)
+        l->gen++;
+    return true;
+}
+
 static void answer(lm_ctl *ctl, const char *cmd, lm_buf *out)
 {
     lm_status *st = ctl->st;
-    unsigned long n;
 
     if (strcmp(cmd, "status") == 0) {
         lm_status_json(st, out);
@@ -46,24 +104,21 @@ static void answer(lm_ctl *ctl, const char *cmd, lm_buf *out)
     } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "no-throttle") == 0) {
         st->op_throttle = false;
         lm_buf_puts(out, "ok: resumed");
-    } else if (strncmp(cmd, "chunk-size=", 11) == 0) {
-        char *end;
-        n = strtoul(cmd + 11, &end, 10);
-        if (*end || n == 0 || n > 1000000) {
-            lm_buf_puts(out, "error: chunk-size must be 1..1000000");
-        } else {
-            st->op_chunk_size = n;
-            lm_buf_printf(out, "ok: chunk-size %lu", n);
-        }
     } else if (strcmp(cmd, "cutover") == 0 || strcmp(cmd, "unpostpone") == 0) {
         st->op_cutover = true;
+        st->op_postpone = false;
         lm_buf_puts(out, "ok: cutover will not wait for the postpone flag");
+    } else if (strcmp(cmd, "postpone") == 0) {
+        st->op_postpone = true;
+        st->op_cutover = false;
+        lm_buf_puts(out, "ok: cutover postponed until `cutover`");
     } else if (strcmp(cmd, "abort") == 0 || strcmp(cmd, "panic") == 0) {
         st->op_abort = true;
         lm_buf_puts(out, "ok: aborting");
-    } else {
-        lm_buf_puts(out, "error: unknown command (status, throttle, resume, chunk-size=N, "
-                         "cutover, abort)");
+    } else if (!setting(st, cmd, out)) {
+        lm_buf_puts(out, "error: unknown command (status, throttle, resume, postpone, cutover, "
+                         "abort, or NAME=? / NAME=VALUE for chunk-size, max-lag, nice-ratio, "
+                         "max-load, critical-load)");
     }
     pthread_mutex_unlock(&st->mu);
 }
@@ -134,7 +189,11 @@ int lm_ctl_start(lm_ctl **out, const char *path, lm_status *st, lm_err *err)
         unlink(path);
     }
     fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+    /* Mode 0600 from the start: the socket can abort a migration. */
+    mode_t old_mask = umask(0177);
+    int bound = fd >= 0 ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
+    umask(old_mask);
+    if (fd < 0 || bound < 0 || listen(fd, 8) < 0) {
         rc = lm_err_set(err, LM_EINVAL, "cannot listen on control socket %s: %s", path,
                         strerror(errno));
         goto cleanup;

@@ -3,6 +3,7 @@
 #include "livemig/migrate.h"
 
 #include "livemig/buf.h"
+#include "livemig/clock.h"
 #include "livemig/core.h"
 #include "livemig/dsn.h"
 #include "livemig/log.h"
@@ -71,11 +72,6 @@ void lm_run_progress(lm_run *r, bool force)
     }
 }
 
-static bool file_exists(const char *path)
-{
-    return path && access(path, F_OK) == 0;
-}
-
 /* Stop requests: Ctrl-C, `abort` on the socket, or the stream failing. */
 int lm_run_check_stop(lm_run *r, lm_err *err)
 {
@@ -102,13 +98,20 @@ int lm_run_check_stop(lm_run *r, lm_err *err)
     return 0;
 }
 
+/* Changes come from --changes-from files, not from the server. */
+static bool from_files(const lm_run *r)
+{
+    return r->o->nchanges_from > 0;
+}
+
 static void update_lag(lm_run *r)
 {
     uint32_t oldest;
     size_t len = lm_queue_peek(&r->q, NULL, &oldest, NULL, NULL);
     double lag = 0;
 
-    if (len > 0 && oldest > 0) {
+    /* Recorded changes are old by nature: that is not lag. */
+    if (len > 0 && oldest > 0 && !from_files(r)) {
         lag = difftime(time(NULL), (time_t)oldest);
         if (lag < 0)
             lag = 0;
@@ -224,7 +227,7 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (len == 0 && lm_binlog_pos_cmp(&recv, pos) >= 0) {
+        if (len == 0 && (pos ? lm_binlog_pos_cmp(&recv, pos) >= 0 : lm_tail_files_done(r->tail))) {
             /* Everything up to the locked position is in the shadow; the
              * rename that follows is our own DDL. */
             lm_tail_expect_ddl(r->tail, true);
@@ -233,40 +236,14 @@ static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *
         if (lm_now() > deadline) {
             rc = lm_err_set(err, LM_ETIMEOUT,
                             "the shadow did not catch up to %s:%llu within %.1fs under the lock",
-                            pos->file, (unsigned long long)pos->pos, timeout_s);
+                            pos ? pos->file : "the end of --changes-from",
+                            pos ? (unsigned long long)pos->pos : 0ULL, timeout_s);
             err->retryable = true;
             return rc;
         }
         if ((rc = apply_some(r, 5, &n, err)) < 0)
             return rc;
     }
-}
-
-static const char *throttle_reason(lm_run *r)
-{
-    bool op;
-    double lag;
-
-    pthread_mutex_lock(&r->st.mu);
-    op = r->st.op_throttle;
-    lag = r->st.lag_seconds;
-    pthread_mutex_unlock(&r->st.mu);
-    if (op)
-        return "operator";
-    if (file_exists(r->o->throttle_flag))
-        return "throttle-flag";
-    if (r->o->max_lag > 0 && lag > r->o->max_lag)
-        return "max-lag";
-    return NULL;
-}
-
-static void set_throttled(lm_run *r, const char *reason)
-{
-    pthread_mutex_lock(&r->st.mu);
-    if (r->st.throttled != reason && reason)
-        lm_info("throttled: %s", reason);
-    r->st.throttled = reason;
-    pthread_mutex_unlock(&r->st.mu);
 }
 
 /* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
@@ -292,38 +269,66 @@ static bool chunk_too_big(const lm_err *e)
     return e->server_errno == 1197 || e->server_errno == 1153 || e->server_errno == 2020;
 }
 
+/* Apply changes (not with --changes-from) while waiting seconds. */
+static int pause_applying(lm_run *r, double seconds, lm_err *err)
+{
+    double until = lm_now() + seconds;
+    size_t n;
+    int rc;
+
+    while (lm_now() < until) {
+        double left = until - lm_now();
+        if (from_files(r))
+            lm_sleep_us(left < 0.2 ? (long)(left * 1e6) : 200000);
+        else if ((rc = apply_some(r, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) < 0)
+            return rc;
+        if ((rc = lm_run_check_stop(r, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int copy_phase(lm_run *r, lm_err *err)
 {
-    size_t chunk = r->o->chunk_size, rows, n;
+    size_t chunk = r->o->chunk_size, was, rows, n;
+    double nice, t0;
+    char why[160];
     int rc = 0;
 
     lm_run_set_state(r, LM_STATE_COPYING);
     while (!r->copy.done) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             break;
-        if ((rc = apply_some(r, 0, &n, err)) < 0)
+        /* A static table (--changes-from) must be copied before any change
+         * is applied: a change applied first would be undone by the copy. */
+        if (!from_files(r) && (rc = apply_some(r, 0, &n, err)) < 0)
             break;
-        const char *why = throttle_reason(r);
-        set_throttled(r, why);
-        if (why) {
+        if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
+            break;
+        lm_run_set_throttled(r, why);
+        if (why[0]) {
             /* Keep applying while throttled so the lag can shrink. */
-            if ((rc = apply_some(r, 200, &n, err)) < 0)
+            if ((rc = pause_applying(r, 0.2, err)) < 0)
                 break;
             lm_run_progress(r, false);
             continue;
         }
+        was = chunk;
         pthread_mutex_lock(&r->st.mu);
-        if (r->st.op_chunk_size) {
-            chunk = r->st.op_chunk_size;
-            r->st.op_chunk_size = 0;
-        }
+        chunk = r->st.live.chunk_size;
+        nice = r->st.live.nice_ratio;
         pthread_mutex_unlock(&r->st.mu);
+        if (chunk != was)
+            lm_info("chunks of %zu rows from now on (were %zu)", chunk, was);
         copy_args ca = {r, &r->copy, chunk, &rows};
+        t0 = lm_now();
         if ((rc = lm_run_retry(r, "copying a chunk", copy_once, &ca, err)) < 0) {
             if (chunk_too_big(err) && chunk > 1) {
                 lm_warn("copying a chunk: %s; shrinking chunks from %zu to %zu rows", err->msg,
                         chunk, chunk / 2);
-                chunk /= 2;
+                pthread_mutex_lock(&r->st.mu);
+                r->st.live.chunk_size = chunk / 2;
+                pthread_mutex_unlock(&r->st.mu);
                 lm_err_clear(err);
                 rc = 0;
                 continue;
@@ -334,6 +339,9 @@ static int copy_phase(lm_run *r, lm_err *err)
         r->st.rows_copied += rows;
         pthread_mutex_unlock(&r->st.mu);
         lm_run_progress(r, false);
+        /* --nice-ratio: leave the server that much idle time per chunk. */
+        if (nice > 0 && (rc = pause_applying(r, (lm_now() - t0) * nice, err)) < 0)
+            break;
     }
     return rc;
 }
@@ -344,30 +352,37 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 {
     lm_binlog_pos target, recv;
     size_t n, len;
-    bool postponed = false, op_cutover;
+    bool postponed = false, op_cutover, op_postpone;
+    char why[160];
     int rc;
 
     lm_run_set_state(r, LM_STATE_CATCHING_UP);
-    set_throttled(r, NULL);
-    if ((rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
+    lm_run_set_throttled(r, "");
+    if (!from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
         if ((rc = apply_some(r, 100, &n, err)) < 0)
             return rc;
+        /* Nothing to pause without a copy, but critical load still counts. */
+        if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
+            return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         lm_run_progress(r, false);
-        if (len > 0 || lm_binlog_pos_cmp(&recv, &target) < 0)
+        if (len > 0 ||
+            (from_files(r) ? !lm_tail_files_done(r->tail) : lm_binlog_pos_cmp(&recv, &target) < 0))
             continue;
         pthread_mutex_lock(&r->st.mu);
         op_cutover = r->st.op_cutover;
+        op_postpone = r->st.op_postpone;
         pthread_mutex_unlock(&r->st.mu);
-        if (file_exists(r->o->postpone_flag) && !op_cutover) {
+        if ((lm_run_file_exists(r->o->postpone_flag) && !op_cutover) || op_postpone) {
             if (!postponed) {
-                lm_info("cutover postponed while %s exists (or send `cutover` to the control "
-                        "socket)",
-                        r->o->postpone_flag);
+                lm_info("cutover postponed while %s (send `cutover` to the control socket to go "
+                        "ahead)",
+                        op_postpone ? "`postpone` from the control socket holds"
+                                    : r->o->postpone_flag);
                 lm_run_set_state(r, LM_STATE_POSTPONED);
                 postponed = true;
             }
@@ -379,7 +394,7 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 
 static int cutover_phase(lm_run *r, lm_err *err)
 {
-    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old};
+    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, from_files(r)};
     size_t n;
     int rc = 0;
 
@@ -441,23 +456,23 @@ static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
         if (!mapped)
             printf("  added:    %s %s\n", d->cols[i].name, d->cols[i].column_type);
     }
-    printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
-           p->shadow_name, o->chunk_size);
+    if (o->nchanges_from)
+        printf("  shadow:   %s, copied in chunks of %zu rows, then the changes of %zu file(s) "
+               "applied\n",
+               p->shadow_name, o->chunk_size, o->nchanges_from);
+    else
+        printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
+               p->shadow_name, o->chunk_size);
     printf("  cutover:  atomic rename, writes blocked at most %.1fs; old table kept as %s%s\n",
            o->cutover_lock_timeout, p->old_name, o->drop_old ? " then dropped" : "");
     printf("run again with --execute to migrate\n");
 }
 
-static unsigned default_server_id(void)
-{
-    /* Must differ from every replica's id; pid and time make clashes unlikely. */
-    return 1000000000u + (unsigned)(getpid() % 100000) * 1000u + (unsigned)(time(NULL) % 1000);
-}
-
 int lm_migrate_main(const lm_migrate_opts *o)
 {
-    lm_mysql_preflight_opts pf = {o->table, o->alter, o->execute, o->force, o->resume};
-    lm_binlog_stream_opts so;
+    lm_mysql_preflight_opts pf = {o->table, o->alter,  o->execute,
+                                  o->force, o->resume, o->nchanges_from > 0};
+    lm_run_files fp;
     lm_err err = LM_ERR_INIT;
     bool changed = false;
     char *redacted = NULL;
@@ -481,6 +496,11 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     }
     snprintf(r.st.table, sizeof(r.st.table), "%s.%s", r.dsn.db, o->table);
+    memset(&fp, 0, sizeof(fp));
+    if (o->nchanges_from && (rc = lm_run_files_parse(o, r.dsn.db ? r.dsn.db : "", &fp, &err)) < 0)
+        goto cleanup;
+    if ((rc = lm_run_live_init(&r, &err)) < 0)
+        goto cleanup;
     if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
         goto cleanup;
     redacted = lm_dsn_redacted(&r.dsn);
@@ -488,7 +508,8 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
         goto cleanup;
     /* One livemig per table: the lock is taken before anything is read. */
-    if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0)
+    if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0 ||
+        (rc = lm_run_throttle_init(&r, &err)) < 0)
         goto cleanup;
     if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
         goto cleanup;
@@ -510,24 +531,10 @@ int lm_migrate_main(const lm_migrate_opts *o)
     r.st.rows_estimated = r.plan->src->rows_estimate;
     pthread_mutex_unlock(&r.st.mu);
 
-    /* The stream starts before the first row is copied: at the current
-     * position with a new checkpoint, or at the checkpoint's. */
-    memset(&so, 0, sizeof(so));
-    so.server_id = o->server_id ? o->server_id : default_server_id();
-    so.heartbeat_ms = 1000;
-    so.reconnect_s = o->reconnect_timeout;
     changed = !r.plan->resume; /* the shadow exists from here: failures undo */
-    if ((rc = lm_run_checkpoint_start(&r, &so.start, &err)) < 0)
+    if ((rc = lm_run_start_changes(&r, &fp, &err)) < 0)
         goto cleanup;
     changed = true;
-    lm_queue_init(&r.q, 100000);
-    lm_queue_set_safe_pos(&r.q, &so.start, "");
-    r.queue_ready = true;
-    if ((rc = lm_tail_start(&r.tail, &r.dsn, &so, r.plan->src->db, r.plan->src->name, &r.q, &err)) <
-        0)
-        goto cleanup;
-    lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r.plan->src->db, r.plan->src->name,
-            so.start.file, (unsigned long long)so.start.pos, r.plan->shadow_name);
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     lm_run_progress(&r, true);

@@ -5,6 +5,7 @@
 
 #include "livemig/core.h"
 #include "livemig/dsn.h"
+#include "livemig/load.h"
 #include "livemig/migrate.h"
 #include "livemig/mysql.h"
 #include "mysql/tail.h"
@@ -24,12 +25,43 @@ typedef struct lm_run {
     double last_progress;
     lm_mysql_copy copy; /* copy state, seeded from the checkpoint on --resume */
     double last_ckpt;   /* when the stream position was last recorded */
+    /* Throttle state (throttle.c): the load limits as last parsed from
+     * st.live, and what the last reading of the server said. */
+    lm_load max_load, crit_load;
+    unsigned live_gen;
+    double last_load_check;
+    char load_why[160];
     /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
     unsigned long long popped;
     unsigned long long drop_change;
     bool no_recopy;
 } lm_run;
 
+/* --changes-from: where the table is, where to stop, and which table of
+ * the files feeds it. */
+typedef struct lm_run_files {
+    lm_binlog_pos from, until;
+    char db[193], table[193];
+} lm_run_files;
+
+/* Check the --changes-* options before anything is created (LM_EINVAL). */
+int lm_run_files_parse(const lm_migrate_opts *o, const char *dsn_db, lm_run_files *fp, lm_err *err);
+/* Start the change source: the binlog stream from a new or resumed
+ * checkpoint, or the files; fp is used only with --changes-from. */
+int lm_run_start_changes(lm_run *r, const lm_run_files *fp, lm_err *err);
+/* The run-time settings from the options into st.live (before the control
+ * socket starts); bad load limits are LM_EINVAL. */
+int lm_run_live_init(lm_run *r, lm_err *err);
+/* Check the throttle inputs against the server: an unknown status
+ * variable or a failing --throttle-query is LM_EINVAL. */
+int lm_run_throttle_init(lm_run *r, lm_err *err);
+/* Why the copy should pause now (why[0] == '\0': it should not). Critical
+ * load read above its limit twice in a row fails with LM_EABORT, or with
+ * --critical-load-hibernate pauses everything that long. */
+int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err);
+/* Record why the copy is paused ("" = it is not), logging changes. */
+void lm_run_set_throttled(lm_run *r, const char *why);
+bool lm_run_file_exists(const char *path);
 void lm_run_set_state(lm_run *r, lm_state s);
 /* Print the progress line when the interval passed (or force). */
 void lm_run_progress(lm_run *r, bool force);

@@ -36,12 +36,19 @@ void lm_status_json(lm_status *st, lm_buf *out)
                   "\"lag_seconds\":%.3f,\"throttled\":",
                   (unsigned long long)st->rows_copied, (unsigned long long)st->rows_estimated,
                   (unsigned long long)st->changes_applied, st->lag_seconds);
-    if (st->throttled)
+    if (st->throttled[0])
         lm_buf_json_str(out, st->throttled, strlen(st->throttled));
     else
         lm_buf_puts(out, "false");
-    lm_buf_printf(out, ",\"verify_seconds\":%.1f,\"elapsed_seconds\":%.1f}", st->verify_seconds,
+    lm_buf_printf(out, ",\"verify_seconds\":%.1f,\"elapsed_seconds\":%.1f", st->verify_seconds,
                   lm_now() - st->started);
+    lm_buf_printf(out, ",\"settings\":{\"chunk_size\":%zu,\"max_lag\":%g,\"nice_ratio\":%g,",
+                  st->live.chunk_size, st->live.max_lag, st->live.nice_ratio);
+    lm_buf_puts(out, "\"max_load\":");
+    lm_buf_json_str(out, st->live.max_load, strlen(st->live.max_load));
+    lm_buf_puts(out, ",\"critical_load\":");
+    lm_buf_json_str(out, st->live.critical_load, strlen(st->live.critical_load));
+    lm_buf_printf(out, ",\"postponed\":%s}}", st->op_postpone ? "true" : "false");
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -87,7 +94,6 @@ void lm_progress_print(lm_status *st)
             "state %s%s%s%s, elapsed %s, ETA %s\n",
             st->table, (unsigned long long)copied, (unsigned long long)est, pct,
             (unsigned long long)st->changes_applied, st->lag_seconds, lm_state_name(st->state),
-            st->throttled ? ", throttled: " : "", st->throttled ? st->throttled : "", verify_s,
-            el_s, eta_s);
+            st->throttled[0] ? ", throttled: " : "", st->throttled, verify_s, el_s, eta_s);
     pthread_mutex_unlock(&st->mu);
 }

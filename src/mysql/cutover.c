@@ -478,10 +478,11 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
         goto fail;
     }
     /* Under LOCK TABLES, A may touch nothing else: C reads the position. */
-    if ((rc = lm_mysql_binlog_pos(k.c, &pos, err)) < 0)
+    if (!opts->no_binlog && (rc = lm_mysql_binlog_pos(k.c, &pos, err)) < 0)
         goto fail;
     remaining = t - (lm_now() - k.t0);
-    if ((rc = drain(drain_ctx, &pos, remaining > 0.05 ? remaining : 0.05, err)) < 0)
+    if ((rc = drain(drain_ctx, opts->no_binlog ? NULL : &pos, remaining > 0.05 ? remaining : 0.05,
+                    err)) < 0)
         goto fail;
     if (plan->adds_unique && (rc = check_counts(&k, err)) < 0)
         goto fail;

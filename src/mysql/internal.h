@@ -49,7 +49,7 @@ int lm_my_ckpt_apply_sql(lm_buf *q, MYSQL *c, const lm_plan *p, const lm_ckpt_po
 
 /* Refuse (LM_EINVAL, with the GRANT to run) when SHOW GRANTS lacks what a
  * migration of a table in db needs. */
-int lm_my_check_privileges(MYSQL *c, const char *db, lm_err *err);
+int lm_my_check_privileges(MYSQL *c, const char *db, bool binlog, lm_err *err);
 
 /* ---- schema.c ---- */
 

@@ -370,7 +370,9 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
         return rc;
     if (db == NULL)
         return lm_err_set(err, LM_EINVAL, "the DSN names no database");
-    if ((rc = check_settings(c, err)) < 0 || (rc = lm_my_check_privileges(c, db, err)) < 0)
+    /* With --changes-from the server's own binlog plays no part. */
+    if ((!o->no_binlog && (rc = check_settings(c, err)) < 0) ||
+        (rc = lm_my_check_privileges(c, db, !o->no_binlog, err)) < 0)
         goto cleanup;
     /* Read the spec before touching anything: a table rename or a second
      * statement is refused here. */

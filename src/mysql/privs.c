@@ -149,7 +149,7 @@ static void put_names(lm_buf *b, unsigned bits, bool mariadb_monitor)
     }
 }
 
-int lm_my_check_privileges(MYSQL *c, const char *db, lm_err *err)
+int lm_my_check_privileges(MYSQL *c, const char *db, bool binlog, lm_err *err)
 {
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
@@ -171,7 +171,7 @@ int lm_my_check_privileges(MYSQL *c, const char *db, lm_err *err)
     /* The server uses one database-level grant, not their union: an exact
      * name wins over patterns (among patterns we approximate by the union). */
     miss_db = P_ALL_DB & ~(global | (on_db ? on_db : on_pattern));
-    miss_global = (P_REPL_SLAVE | P_MONITOR) & ~global;
+    miss_global = binlog ? (P_REPL_SLAVE | P_MONITOR) & ~global : 0;
     if (miss_db == 0 && miss_global == 0)
         goto cleanup;
     at = user ? strrchr(user, '@') : NULL;

@@ -1,4 +1,4 @@
-#include "tail.h"
+#include "tail_int.h"
 
 #include "livemig/clock.h"
 #include "livemig/log.h"
@@ -20,35 +20,68 @@
 /* XA_PREPARE_LOG_EVENT: not decoded, but it ends a group. */
 #define BL_XA_PREPARE 38
 
-struct lm_tail {
-    lm_binlog_stream *stream; /* replaced on reconnect, under mu */
-    lm_binlog_decoder *dec;
-    lm_queue *q;
-    char *db, *table;
-    const lm_dsn *dsn;
-    lm_binlog_stream_opts opts; /* opts.gtid points to start_gtid */
-    char *start_gtid;
-    pthread_mutex_t mu; /* t->stream against lm_tail_stop's interrupt */
-    pthread_t thread;
-    bool started;
-    volatile bool stop;
-    volatile bool expect_ddl;
-
-    /* Transaction boundaries: the stream restarts at `boundary`; `pushed`
-     * changes of the table were queued since, `seen` of them on this
-     * connection (a replay skips the first `pushed`). */
-    lm_binlog_pos boundary;
-    uint64_t pushed, seen;
-    bool in_txn;
-    char gtid[128];          /* GTID of the group being read */
-    char last_gtid[128];     /* GTID of the group that ended at boundary */
-    lm_binlog_pos announced; /* highest position handed to lm_queue_set_pos */
-    double lost_since;       /* when the connection was lost; 0 once events flow */
-};
-
 static bool ident_char(int c)
 {
     return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* After keyword kw (and spaces), or NULL. */
+static const char *skip_word(const char *p, const char *kw)
+{
+    size_t n = strlen(kw);
+
+    if (strncasecmp(p, kw, n) != 0 || ident_char((unsigned char)p[n]))
+        return NULL;
+    p += n;
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+/* "CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name …": where name starts.
+ * Only that name is created; `LIKE t` or `SELECT … FROM t` read t without
+ * changing it (a backup taken during the migration is not DDL on t).
+ * TEMPORARY tables are never t's rows: "" (names nothing). */
+static const char *created_table(const char *p)
+{
+    const char *q;
+
+    if ((p = skip_word(p, "CREATE")) == NULL)
+        return NULL;
+    if ((q = skip_word(p, "OR")) && (q = skip_word(q, "REPLACE")))
+        p = q;
+    if (skip_word(p, "TEMPORARY"))
+        return "";
+    if ((p = skip_word(p, "TABLE")) == NULL)
+        return NULL;
+    if ((q = skip_word(p, "IF")) && (q = skip_word(q, "NOT")) && (q = skip_word(q, "EXISTS")))
+        p = q;
+    return p;
+}
+
+/* Whether the (maybe db-qualified, maybe quoted) name at p ends in table. */
+static bool last_name_is(const char *p, const char *table)
+{
+    size_t tl = strlen(table);
+
+    for (;;) {
+        const char *start = p, *end;
+        if (*p == '`') {
+            start = ++p;
+            while (*p && *p != '`')
+                p++;
+            end = p;
+            if (*p)
+                p++;
+        } else {
+            while (ident_char((unsigned char)*p))
+                p++;
+            end = p;
+        }
+        if (*p != '.')
+            return (size_t)(end - start) == tl && strncmp(start, table, tl) == 0;
+        p++;
+    }
 }
 
 bool lm_tail_is_table_ddl(const char *query, const char *table)
@@ -76,6 +109,8 @@ bool lm_tail_is_table_ddl(const char *query, const char *table)
     }
     if (!is_ddl || tl == 0)
         return false;
+    if ((hit = created_table(p)) != NULL)
+        return last_name_is(hit, table);
     for (hit = strstr(p, table); hit; hit = strstr(hit + 1, table)) {
         int before = hit > query ? (unsigned char)hit[-1] : ' ';
         int after = (unsigned char)hit[tl];
@@ -115,6 +150,9 @@ static int queue_rows(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
 
 static int handle_event(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
 {
+    /* --changes-start: the table already holds what came before. */
+    if (t->have_from && lm_binlog_pos_cmp(&t->boundary, &t->from) < 0)
+        return 0;
     if (lm_binlog_type_is_rows(ev->hdr.type)) {
         if (ev->table && strcmp(ev->table->db, t->db) == 0 &&
             strcmp(ev->table->table, t->table) == 0)
@@ -184,6 +222,8 @@ static void track_group(lm_tail *t, const lm_binlog_event *ev, const uint8_t *ra
 
     snprintf(end.file, sizeof(end.file), "%s", ev->at.file);
     end.pos = ev->next_pos;
+    if (ev->hdr.type != LM_BL_ROTATE)
+        t->rotated = false;
     switch (ev->hdr.type) {
     case LM_BL_GTID_MARIADB:
         /* MariaDB has no BEGIN event: the GTID event opens the group. */
@@ -210,6 +250,7 @@ static void track_group(lm_tail *t, const lm_binlog_event *ev, const uint8_t *ra
     case LM_BL_ROTATE:
         if (!ev->rotate_fake && !t->in_txn)
             set_boundary(t, &ev->rotate, t->last_gtid);
+        t->rotated = !ev->rotate_fake;
         break;
     default:
         /* Rows outside BEGIN would be odd; be safe and keep them in a group. */
@@ -221,7 +262,7 @@ static void track_group(lm_tail *t, const lm_binlog_event *ev, const uint8_t *ra
         set_boundary(t, &end, t->gtid);
 }
 
-static int consume(lm_tail *t, const uint8_t *data, size_t len, lm_err *err)
+int lm_tail_consume(lm_tail *t, const uint8_t *data, size_t len, lm_err *err)
 {
     lm_binlog_event ev;
     int rc;
@@ -361,7 +402,7 @@ static void *tail_main(void *arg)
     while (!t->stop) {
         rc = lm_binlog_stream_read(t->stream, &data, &len, &err);
         if (rc > 0) {
-            if ((rc = consume(t, data, len, &err)) < 0)
+            if ((rc = lm_tail_consume(t, data, len, &err)) < 0)
                 break;
             continue;
         }
@@ -442,6 +483,9 @@ void lm_tail_stop(lm_tail *t)
     lm_binlog_stream_close(t->stream);
     lm_binlog_decoder_free(t->dec);
     pthread_mutex_destroy(&t->mu);
+    for (size_t i = 0; i < t->nfiles; i++)
+        free(t->files[i]);
+    free(t->files);
     free(t->start_gtid);
     free(t->db);
     free(t->table);

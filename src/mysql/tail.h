@@ -15,6 +15,21 @@ typedef struct lm_tail lm_tail;
  * must outlive the tail. */
 int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
                   const char *db, const char *table, lm_queue *q, lm_err *err);
+/* Files instead of a server (--changes-from): raw binlogs or recordings
+ * in binlog order, each starting where the one before it ended. */
+typedef struct lm_tail_files {
+    const char *const *paths;
+    size_t npaths;
+    const lm_binlog_pos *from;  /* skip transactions that start before it, or NULL */
+    const lm_binlog_pos *until; /* stop after the transaction that reaches it, or NULL */
+} lm_tail_files;
+
+/* Reads the files in a thread and queues the changes of db.table; the
+ * queue closes with an error on a bad file, a gap, or DDL on the table. */
+int lm_tail_start_files(lm_tail **out, const lm_tail_files *f, const char *db, const char *table,
+                        lm_queue *q, lm_err *err);
+/* True once every change of the files is queued. */
+bool lm_tail_files_done(lm_tail *t);
 /* From here on DDL on the table is ours (the cutover rename), not a reason to stop. */
 void lm_tail_expect_ddl(lm_tail *t, bool on);
 void lm_tail_stop(lm_tail *t);

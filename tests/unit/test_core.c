@@ -8,6 +8,7 @@
 
 #include "livemig/buf.h"
 #include "livemig/core.h"
+#include "livemig/load.h"
 #include "mysql/tail.h"
 
 #include <stdio.h>
@@ -79,6 +80,40 @@ static void test_ddl_detection(void **state)
     assert_false(lm_tail_is_table_ddl("ALTER TABLE orders2 ADD x int", "orders"));
     assert_false(lm_tail_is_table_ddl("BEGIN", "orders"));
     assert_false(lm_tail_is_table_ddl("INSERT INTO orders VALUES (1)", "orders"));
+    /* A CREATE changes only the table it creates. */
+    assert_false(lm_tail_is_table_ddl("CREATE TABLE `bk` LIKE `orders`", "orders"));
+    assert_false(lm_tail_is_table_ddl("CREATE TABLE bk AS SELECT * FROM orders", "orders"));
+    assert_false(lm_tail_is_table_ddl("create temporary table orders (id int)", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE OR REPLACE TABLE app.`orders` (id int)", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE TABLE IF NOT EXISTS orders LIKE x", "orders"));
+    assert_true(lm_tail_is_table_ddl("CREATE INDEX k ON orders (a)", "orders"));
+}
+
+static void test_load_parse(void **state)
+{
+    lm_load l;
+    lm_err err = LM_ERR_INIT;
+    double v[3] = {10, 600, -1};
+
+    (void)state;
+    assert_int_equal(lm_load_parse("Threads_running=25,Threads_connected=500.5", &l, &err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.name[1], "Threads_connected");
+    assert_true(l.limit[1] == 500.5);
+    assert_int_equal(lm_load_over(&l, v), 1);
+    v[1] = 500;
+    assert_int_equal(lm_load_over(&l, v), -1);
+    v[0] = -1; /* not read: never over */
+    assert_int_equal(lm_load_over(&l, v), -1);
+    assert_int_equal(lm_load_parse("", &l, &err), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(lm_load_parse(NULL, &l, &err), 0);
+    assert_int_equal(lm_load_parse("Threads_running", &l, &err), LM_EINVAL);
+    assert_int_equal(lm_load_parse("Threads_running=", &l, &err), LM_EINVAL);
+    assert_int_equal(lm_load_parse("Threads_running=-1", &l, &err), LM_EINVAL);
+    assert_int_equal(lm_load_parse("a=1;DROP TABLE t", &l, &err), LM_EINVAL);
+    assert_int_equal(lm_load_parse("a=1,", &l, &err), 0);
+    assert_int_equal(lm_load_parse("a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9", &l, &err), LM_EINVAL);
 }
 
 static void test_status_json(void **state)
@@ -92,7 +127,7 @@ static void test_status_json(void **state)
     st.rows_copied = 42;
     st.rows_estimated = 100;
     st.changes_applied = 7;
-    st.throttled = "max-lag";
+    snprintf(st.throttled, sizeof(st.throttled), "max-lag");
     lm_status_json(&st, &b);
     assert_non_null(strstr(b.data, "\"state\":\"copying\""));
     assert_non_null(strstr(b.data, "\"rows_copied\":42"));
@@ -101,7 +136,7 @@ static void test_status_json(void **state)
     assert_non_null(strstr(b.data, "\"throttled\":\"max-lag\""));
     assert_non_null(strstr(b.data, "\"lag_seconds\":"));
     lm_buf_free(&b);
-    st.throttled = NULL;
+    st.throttled[0] = '\0';
     lm_status_json(&st, &b);
     assert_non_null(strstr(b.data, "\"throttled\":false"));
     lm_buf_free(&b);
@@ -137,13 +172,40 @@ static void test_control_socket(void **state)
     assert_false(st.op_throttle);
     lm_buf_reset(&ans);
     assert_int_equal(lm_ctl_send(path, "chunk-size=500", &ans, &err), 0);
-    assert_int_equal(st.op_chunk_size, 500);
+    assert_int_equal(st.live.chunk_size, 500);
+    assert_int_equal(st.live.gen, 1);
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "chunk-size=?", &ans, &err), 0);
+    assert_string_equal(ans.data, "chunk-size=500\n");
+    lm_buf_reset(&ans);
+    assert_int_equal(
+        lm_ctl_send(path, "max-load=Threads_running=25,Threads_connected=9", &ans, &err), 0);
+    assert_string_equal(st.live.max_load, "Threads_running=25,Threads_connected=9");
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "critical-load=Threads_running", &ans, &err), 0);
+    assert_non_null(strstr(ans.data, "error: invalid load limit"));
+    assert_string_equal(st.live.critical_load, "");
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "nice-ratio=0.5", &ans, &err), 0);
+    assert_true(st.live.nice_ratio == 0.5);
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "max-lag=x", &ans, &err), 0);
+    assert_non_null(strstr(ans.data, "error"));
+    assert_int_equal(st.live.gen, 3);
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "postpone", &ans, &err), 0);
+    assert_true(st.op_postpone);
+    lm_buf_reset(&ans);
+    assert_int_equal(lm_ctl_send(path, "status", &ans, &err), 0);
+    assert_non_null(strstr(ans.data, "\"chunk_size\":500"));
+    assert_non_null(strstr(ans.data, "\"postponed\":true"));
     lm_buf_reset(&ans);
     assert_int_equal(lm_ctl_send(path, "chunk-size=0", &ans, &err), 0);
     assert_non_null(strstr(ans.data, "error"));
     lm_buf_reset(&ans);
     assert_int_equal(lm_ctl_send(path, "cutover", &ans, &err), 0);
     assert_true(st.op_cutover);
+    assert_false(st.op_postpone);
     lm_buf_reset(&ans);
     assert_int_equal(lm_ctl_send(path, "abort", &ans, &err), 0);
     assert_true(st.op_abort);
@@ -171,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_queue_order_and_batches),
         cmocka_unit_test(test_queue_close_keeps_error),
         cmocka_unit_test(test_ddl_detection),
+        cmocka_unit_test(test_load_parse),
         cmocka_unit_test(test_status_json),
         cmocka_unit_test(test_control_socket),
         cmocka_unit_test(test_buf_json_str),
