@@ -1,6 +1,7 @@
 /* Event framing and the non-row events: FORMAT_DESCRIPTION, checksums,
  * ROTATE, GTIDs, QUERY, TABLE_MAP caching, TRANSACTION_PAYLOAD. */
 #include "binlog/decoder.h"
+#include "binlog/crc32.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ void lm_binlog_decoder_free(lm_binlog_decoder *d)
     free(d->before);
     free(d->after);
     free(d->jraw);
+    free(d->jcols);
+    lm_buf_free(&d->jkeys);
     lm_buf_free(&d->jtext);
     lm_bl_arena_free(&d->jarena);
     lm_bl_arena_free(&d->arena);
@@ -351,13 +354,13 @@ static int decode_event(lm_binlog_decoder *d, lm_binlog_event *ev, const uint8_t
         if (d->have_fde)
             crc = d->crc32 ? 4 : 0;
         else if (len >= LM_BINLOG_HEADER_LEN + 4 &&
-                 crc32(0L, raw, (uInt)(len - 4)) == (uLong)lm_bl_le(raw + len - 4, 4))
+                 lm_bl_crc32(0, raw, len - 4) == (uint32_t)lm_bl_le(raw + len - 4, 4))
             crc = 4; /* before any FDE (fake ROTATE): a matching CRC tells */
         if (len < LM_BINLOG_HEADER_LEN + crc)
             return lm_err_set(err, LM_ECORRUPT, "event at %s:%llu shorter than its checksum",
                               d->file, (unsigned long long)d->pos);
         if (crc && d->verify &&
-            crc32(0L, raw, (uInt)(len - 4)) != (uLong)lm_bl_le(raw + len - 4, 4))
+            lm_bl_crc32(0, raw, len - 4) != (uint32_t)lm_bl_le(raw + len - 4, 4))
             return lm_err_set(err, LM_ECORRUPT, "CRC32 mismatch in event at %s:%llu (type %u)",
                               d->file, (unsigned long long)d->pos, h->type);
     }
@@ -463,6 +466,7 @@ int lm_binlog_next(lm_binlog_decoder *d, lm_binlog_event *ev, lm_err *err)
     int rc;
 
     memset(&d->rows, 0, sizeof(d->rows));
+    d->jtm = NULL; /* the JSON layout lives as long as one rows event */
     lm_bl_arena_reset(&d->arena);
     lm_bl_arena_reset(&d->evarena);
     for (;;) {

@@ -25,6 +25,17 @@ typedef struct lm_bl_rows {
     lm_binlog_pos at; /* the event, for messages */
 } lm_bl_rows;
 
+/* How the JSON row writer (rowjson.c) handles one column of the current
+ * table map, worked out once per rows event: op, value bytes or length
+ * prefix bytes, and the column's JSON key in jkeys. */
+typedef struct lm_bl_jcol {
+    uint8_t op;
+    uint8_t size;
+    uint16_t meta; /* the map's */
+    uint16_t klen;
+    uint32_t koff;
+} lm_bl_jcol;
+
 /* Bytes of a value inside the event. */
 typedef struct lm_bl_span {
     const uint8_t *p;
@@ -67,6 +78,13 @@ struct lm_binlog_decoder {
     lm_bl_arena jarena;  /* scratch for applying JSON diffs */
     lm_bl_arena arena;   /* row values, reset per row */
     lm_bl_arena evarena; /* event strings, reset per event */
+
+    /* Column layout of rows.tm for the JSON row writer; jtm is NULL until
+     * it is worked out for the current rows event. */
+    const lm_table_map *jtm;
+    lm_bl_jcol *jcols;
+    unsigned jcap;
+    lm_buf jkeys;
 };
 
 /* Parse the rows-event header and set up d->rows (rows.c). */

@@ -3,6 +3,10 @@
 #define LIVEMIG_BINLOG_DTOA_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* 10^0 … 10^19 (dtoa.c), shared with the integer writer. */
+extern const uint64_t lm_bl_pow10[20];
 
 /* Longest text lm_bl_dtoa writes, with the NUL. */
 #define LM_BL_DTOA_MAX 32

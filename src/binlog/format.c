@@ -3,6 +3,7 @@
 #include "binlog/internal.h"
 #include "binlog/dtoa.h"
 #include "binlog/jsonw.h"
+#include "binlog/rowjson.h"
 #include "livemig/buf.h"
 
 #include <stdio.h>
@@ -340,6 +341,30 @@ static inline char *value_at(lm_buf *out, char *q, const lm_value *v)
         return lm_jw_u64(q, v->u);
     }
     return LM_JW_LIT(q, "null");
+}
+
+char *lm_bl_value_json_at(lm_buf *out, char *q, const lm_value *v)
+{
+    return value_at(out, q, v);
+}
+
+size_t lm_bl_value_json_room(const lm_value *v)
+{
+    return value_room(v);
+}
+
+lm_bl_csj lm_bl_charset_json(unsigned charset)
+{
+    switch (charset_kind(charset)) {
+    case CS_BINARY:
+        return LM_BL_CSJ_HEX;
+    case CS_UNKNOWN:
+        return LM_BL_CSJ_UTF8;
+    case CS_ASCII:
+        return LM_BL_CSJ_ASCII;
+    default:
+        return LM_BL_CSJ_OTHER;
+    }
 }
 
 int lm_value_json(lm_buf *out, const lm_value *v, const lm_table_map *tm, unsigned col)

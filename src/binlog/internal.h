@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
@@ -16,6 +17,37 @@ static inline uint64_t lm_bl_le(const uint8_t *p, unsigned n)
     while (n--)
         v = (v << 8) | p[n];
     return v;
+}
+
+/* Little-endian load of n <= 8 bytes with fixed-size loads: the
+ * byte-at-a-time lm_bl_le loop over a variable n led the decode profile. */
+static inline uint64_t lm_bl_le_n(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v = 0;
+    uint32_t w = 0;
+    uint16_t h = 0;
+
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&h, p, 2);
+        return h;
+    case 3:
+        memcpy(&h, p, 2);
+        return h | (uint64_t)p[2] << 16;
+    case 4:
+        memcpy(&w, p, 4);
+        return w;
+    case 8:
+        memcpy(&v, p, 8);
+        return v;
+    default:
+        break;
+    }
+#endif
+    return lm_bl_le(p, n);
 }
 
 static inline uint64_t lm_bl_be(const uint8_t *p, unsigned n)

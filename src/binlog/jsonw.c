@@ -1,5 +1,6 @@
 /* Pointer-based JSON pieces (jsonw.h). */
 #include "binlog/jsonw.h"
+#include "binlog/dtoa.h"
 #include "binlog/textfmt.h"
 
 #if defined(__SSE2__)
@@ -19,25 +20,7 @@ const char lm_bl_digit_pairs[200] = "00010203040506070809"
 
 char *lm_jw_u64(char *q, uint64_t u)
 {
-    static const uint64_t p10[19] = {1u,
-                                     10u,
-                                     100u,
-                                     1000u,
-                                     10000u,
-                                     100000u,
-                                     1000000u,
-                                     10000000u,
-                                     100000000u,
-                                     1000000000u,
-                                     10000000000u,
-                                     100000000000u,
-                                     1000000000000u,
-                                     10000000000000u,
-                                     100000000000000u,
-                                     1000000000000000u,
-                                     10000000000000000u,
-                                     100000000000000000u,
-                                     1000000000000000000u};
+    const uint64_t *p10 = lm_bl_pow10;
     unsigned n = 1;
     char *end;
 
@@ -61,15 +44,29 @@ char *lm_jw_u64(char *q, uint64_t u)
 #endif
     end = q + n;
     q = end;
-    while (u >= 100) {
-        q -= 2;
-        memcpy(q, lm_bl_digit_pairs + 2 * (u % 100), 2);
-        u /= 100;
+    /* Eight digits at a time in 32-bit arithmetic: four independent
+     * pairs instead of one long chain of 64-bit divisions. */
+    while (u >= 100000000) {
+        uint32_t lo = (uint32_t)(u % 100000000), a = lo / 10000, b = lo % 10000;
+        u /= 100000000;
+        q -= 8;
+        memcpy(q, lm_bl_digit_pairs + 2 * (a / 100), 2);
+        memcpy(q + 2, lm_bl_digit_pairs + 2 * (a % 100), 2);
+        memcpy(q + 4, lm_bl_digit_pairs + 2 * (b / 100), 2);
+        memcpy(q + 6, lm_bl_digit_pairs + 2 * (b % 100), 2);
     }
-    if (u >= 10)
-        memcpy(q - 2, lm_bl_digit_pairs + 2 * u, 2);
-    else
-        q[-1] = (char)('0' + u);
+    {
+        uint32_t v = (uint32_t)u;
+        while (v >= 100) {
+            q -= 2;
+            memcpy(q, lm_bl_digit_pairs + 2 * (v % 100), 2);
+            v /= 100;
+        }
+        if (v >= 10)
+            memcpy(q - 2, lm_bl_digit_pairs + 2 * v, 2);
+        else
+            q[-1] = (char)('0' + v);
+    }
     return end;
 }
 

@@ -15,6 +15,8 @@
  * NULL when out of memory. */
 static inline char *lm_jw_begin(lm_buf *b, size_t n)
 {
+    if (!b->oom && b->cap - b->len > n)
+        return b->data + b->len;
     if (lm_buf_grow(b, n) < 0)
         return NULL;
     return b->data + b->len;

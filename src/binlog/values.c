@@ -11,40 +11,9 @@
             goto short_data;                                                                       \
     } while (0)
 
-/* Little-endian load of n <= 8 bytes with fixed-size loads: the
- * byte-at-a-time lm_bl_le loop over a variable n led the decode profile. */
-static inline uint64_t le_n(const uint8_t *p, unsigned n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v = 0;
-    uint32_t w = 0;
-    uint16_t h = 0;
-
-    switch (n) {
-    case 1:
-        return p[0];
-    case 2:
-        memcpy(&h, p, 2);
-        return h;
-    case 3:
-        memcpy(&h, p, 2);
-        return h | (uint64_t)p[2] << 16;
-    case 4:
-        memcpy(&w, p, 4);
-        return w;
-    case 8:
-        memcpy(&v, p, 8);
-        return v;
-    default:
-        break;
-    }
-#endif
-    return lm_bl_le(p, n);
-}
-
 static void set_int(lm_value *v, const uint8_t *p, unsigned n, int is_unsigned)
 {
-    uint64_t u = le_n(p, n);
+    uint64_t u = lm_bl_le_n(p, n);
     unsigned shift = 64 - 8 * n;
 
     v->u = u;
@@ -156,7 +125,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         uint32_t u32;
         NEED(4);
         n = 4;
-        u32 = (uint32_t)le_n(p, 4);
+        u32 = (uint32_t)lm_bl_le_n(p, 4);
         memcpy(&f, &u32, 4);
         v->kind = LM_VAL_FLOAT;
         v->d = f;
@@ -165,7 +134,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     case LM_T_DOUBLE: {
         uint64_t u64;
         NEED(8);
-        u64 = le_n(p, 8);
+        u64 = lm_bl_le_n(p, 8);
         n = 8;
         memcpy(&v->d, &u64, 8);
         v->kind = LM_VAL_DOUBLE;
@@ -289,7 +258,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
     case LM_T_VAR_STRING:
         pre = meta > 255 ? 2 : 1;
         NEED(pre);
-        n = (size_t)le_n(p, (unsigned)pre);
+        n = (size_t)lm_bl_le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->kind = str_kind(v, LM_VAL_STRING);
         v->str = (const char *)p + pre;
@@ -307,14 +276,14 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
             n = len;
             NEED(n);
             v->kind = rt == LM_T_ENUM ? LM_VAL_ENUM : LM_VAL_SET;
-            v->u = le_n(p, len);
+            v->u = lm_bl_le_n(p, len);
             v->i = (int64_t)v->u;
             rc = enumset_names(tm, col, v, a);
             break;
         }
         pre = len > 255 ? 2 : 1;
         NEED(pre);
-        n = (size_t)le_n(p, (unsigned)pre);
+        n = (size_t)lm_bl_le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->kind = str_kind(v, LM_VAL_STRING);
         v->str = (const char *)p + pre;
@@ -342,7 +311,7 @@ int lm_bl_value_decode(const lm_table_map *tm, unsigned col, const uint8_t *p, s
         if (pre < 1 || pre > 4)
             goto bad_meta;
         NEED(pre);
-        n = (size_t)le_n(p, (unsigned)pre);
+        n = (size_t)lm_bl_le_n(p, (unsigned)pre);
         NEED(pre + n);
         v->str = (const char *)p + pre;
         v->len = n;

@@ -5,6 +5,7 @@
 #include "record/record.h"
 
 #include "binlog/jsonw.h"
+#include "binlog/rowjson.h"
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
 #include "livemig/err.h"
@@ -132,7 +133,6 @@ static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event
 {
     const lm_table_map *tm = ev->table;
     lm_buf head = LM_BUF_INIT, *b = &st->line;
-    lm_row before, after;
     char *q;
     int rc;
 
@@ -158,26 +158,24 @@ static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event
         lm_buf_free(&head);
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     }
-    while ((rc = lm_binlog_rows_next(d, &before, &after, err)) == 1) {
-        /* Room for the head, then for what follows each row image. */
-        if ((q = lm_jw_begin(b, head.len + 32)) == NULL)
+    for (;;) {
+        size_t mark = b->len;
+        if ((q = lm_jw_begin(b, head.len)) == NULL) {
+            rc = lm_err_set(err, LM_ENOMEM, "out of memory");
             break;
-        memcpy(q, head.data, head.len);
-        q += head.len;
-        if (before.cols) {
-            lm_jw_end(b, q);
-            if (lm_row_json(b, &before, tm) < 0 || (q = lm_jw_begin(b, 32)) == NULL)
-                break;
-        } else {
-            q = LM_JW_LIT(q, "null");
         }
-        q = LM_JW_LIT(q, ",\"after\":");
-        if (after.cols) {
-            lm_jw_end(b, q);
-            if (lm_row_json(b, &after, tm) < 0 || (q = lm_jw_begin(b, 2)) == NULL)
-                break;
-        } else {
-            q = LM_JW_LIT(q, "null");
+        memcpy(q, head.data, head.len);
+        lm_jw_end(b, q + head.len);
+        /* The row images are written as they are decoded (rowjson.c). */
+        rc = lm_bl_rows_next_json(d, b, ",\"after\":", 9, err);
+        if (rc != 1 || (q = lm_jw_begin(b, 2)) == NULL) {
+            /* Drop the unfinished line. */
+            b->len = mark;
+            if (b->data)
+                b->data[mark] = '\0';
+            if (rc == 1)
+                rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+            break;
         }
         *q++ = '}';
         *q++ = '\n';
@@ -187,8 +185,6 @@ static int rows_json(dump_state *st, lm_binlog_decoder *d, const lm_binlog_event
             flush_out(st);
     }
     lm_buf_free(&head);
-    if (rc == 1)
-        return lm_err_set(err, LM_ENOMEM, "out of memory");
     return rc;
 }
 

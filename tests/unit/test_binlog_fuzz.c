@@ -1,7 +1,9 @@
 /* Inputs the fuzzer (tests/fuzz/run.sh) found, replayed through the same
  * harness: each must finish quickly without a crash or sanitizer report.
  *   timeout-*: a TABLE_MAP of zero columns made lm_binlog_rows_next return
- *              empty rows forever (fixed in rows.c). */
+ *              empty rows forever (fixed in rows.c).
+ *   crash-d3eadced…: a string that grew the JSON buffer and then needed
+ *              escaping was written through a stale pointer (rowjson.c). */
 #include "../fuzz/fuzz_binlog.c"
 
 #include <dirent.h>
