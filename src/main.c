@@ -46,6 +46,7 @@ static const char usage_text[] =
     "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
     "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
     "  --cutover-retries N          cutover attempts (default 10)\n"
+    "  --kill-blockers-after SECS   KILL sessions holding up the cutover this long\n"
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
     "  --drop-old                   drop the old table after cutover\n"
     "  --no-verify                  skip the checksum of table and shadow before cutover\n"
@@ -135,7 +136,8 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_CRITLOAD,
         O_HIBERNATE,
         O_TQUERY,
-        O_NICE
+        O_NICE,
+        O_KILLAFTER
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -169,6 +171,7 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"critical-load-hibernate", required_argument, NULL, O_HIBERNATE},
         {"throttle-query", required_argument, NULL, O_TQUERY},
         {"nice-ratio", required_argument, NULL, O_NICE},
+        {"kill-blockers-after", required_argument, NULL, O_KILLAFTER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -282,6 +285,10 @@ static int migrate_args(int argc, char **argv, const char **files)
             break;
         case O_TQUERY:
             o.throttle_query = optarg;
+            break;
+        case O_KILLAFTER:
+            if (parse_double(optarg, &o.kill_blockers_after) < 0)
+                return bad_value("kill-blockers-after", optarg);
             break;
         case O_NICE:
             if (parse_double(optarg, &o.nice_ratio) < 0 || o.nice_ratio > 1e6)

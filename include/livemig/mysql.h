@@ -116,6 +116,21 @@ typedef struct lm_mysql_cutover_opts {
 int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cutover_opts *opts,
                      lm_drain_fn drain, void *drain_ctx, lm_err *err);
 
+/* A session that may hold the table, for the log and --kill-blockers-after. */
+typedef struct lm_blocker {
+    unsigned long long id; /* processlist id */
+    double seconds;        /* how long its transaction or statement has run */
+    char what[128];        /* its statement, or "idle in transaction" */
+} lm_blocker;
+
+/* Sessions holding a metadata lock on the table (*exact, from
+ * performance_schema's MDL instrument), else the oldest open InnoDB
+ * transactions (which may not touch it); at most cap, longest first. */
+int lm_mysql_blockers(MYSQL *c, const lm_plan *p, lm_blocker *out, size_t cap, size_t *n,
+                      bool *exact, lm_err *err);
+/* KILL CONNECTION id; a session already gone is not an error. */
+int lm_mysql_kill(MYSQL *c, unsigned long long id, lm_err *err);
+
 /* Drop helper tables created by this run: the undo. keep_resumable keeps
  * the shadow and the checkpoint (only the sentry goes). */
 int lm_mysql_cleanup(MYSQL *c, const lm_plan *plan, bool keep_resumable, lm_err *err);

@@ -98,8 +98,7 @@ int lm_run_check_stop(lm_run *r, lm_err *err)
     return 0;
 }
 
-/* Changes come from --changes-from files, not from the server. */
-static bool from_files(const lm_run *r)
+bool lm_run_from_files(const lm_run *r)
 {
     return r->o->nchanges_from > 0;
 }
@@ -111,7 +110,7 @@ static void update_lag(lm_run *r)
     double lag = 0;
 
     /* Recorded changes are old by nature: that is not lag. */
-    if (len > 0 && oldest > 0 && !from_files(r)) {
+    if (len > 0 && oldest > 0 && !lm_run_from_files(r)) {
         lag = difftime(time(NULL), (time_t)oldest);
         if (lag < 0)
             lag = 0;
@@ -210,42 +209,6 @@ counted:
     return rc;
 }
 
-static int apply_some(lm_run *r, int wait_ms, size_t *n, lm_err *err)
-{
-    return lm_run_apply_upto(r, NULL, wait_ms, n, err);
-}
-
-static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err)
-{
-    lm_run *r = ctx;
-    double deadline = lm_now() + timeout_s;
-    lm_binlog_pos recv;
-    size_t n;
-    int rc;
-
-    for (;;) {
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            return rc;
-        size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (len == 0 && (pos ? lm_binlog_pos_cmp(&recv, pos) >= 0 : lm_tail_files_done(r->tail))) {
-            /* Everything up to the locked position is in the shadow; the
-             * rename that follows is our own DDL. */
-            lm_tail_expect_ddl(r->tail, true);
-            return 0;
-        }
-        if (lm_now() > deadline) {
-            rc = lm_err_set(err, LM_ETIMEOUT,
-                            "the shadow did not catch up to %s:%llu within %.1fs under the lock",
-                            pos ? pos->file : "the end of --changes-from",
-                            pos ? (unsigned long long)pos->pos : 0ULL, timeout_s);
-            err->retryable = true;
-            return rc;
-        }
-        if ((rc = apply_some(r, 5, &n, err)) < 0)
-            return rc;
-    }
-}
-
 /* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
  * state moves only after it commits, so a deadlock just copies it again. */
 typedef struct copy_args {
@@ -278,9 +241,10 @@ static int pause_applying(lm_run *r, double seconds, lm_err *err)
 
     while (lm_now() < until) {
         double left = until - lm_now();
-        if (from_files(r))
+        if (lm_run_from_files(r))
             lm_sleep_us(left < 0.2 ? (long)(left * 1e6) : 200000);
-        else if ((rc = apply_some(r, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) < 0)
+        else if ((rc = lm_run_apply_upto(r, NULL, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) <
+                 0)
             return rc;
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
@@ -301,7 +265,7 @@ static int copy_phase(lm_run *r, lm_err *err)
             break;
         /* A static table (--changes-from) must be copied before any change
          * is applied: a change applied first would be undone by the copy. */
-        if (!from_files(r) && (rc = apply_some(r, 0, &n, err)) < 0)
+        if (!lm_run_from_files(r) && (rc = lm_run_apply_upto(r, NULL, 0, &n, err)) < 0)
             break;
         if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
             break;
@@ -358,20 +322,20 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 
     lm_run_set_state(r, LM_STATE_CATCHING_UP);
     lm_run_set_throttled(r, "");
-    if (!from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
+    if (!lm_run_from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
-        if ((rc = apply_some(r, 100, &n, err)) < 0)
+        if ((rc = lm_run_apply_upto(r, NULL, 100, &n, err)) < 0)
             return rc;
         /* Nothing to pause without a copy, but critical load still counts. */
         if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
             return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         lm_run_progress(r, false);
-        if (len > 0 ||
-            (from_files(r) ? !lm_tail_files_done(r->tail) : lm_binlog_pos_cmp(&recv, &target) < 0))
+        if (len > 0 || (lm_run_from_files(r) ? !lm_tail_files_done(r->tail)
+                                             : lm_binlog_pos_cmp(&recv, &target) < 0))
             continue;
         pthread_mutex_lock(&r->st.mu);
         op_cutover = r->st.op_cutover;
@@ -390,37 +354,6 @@ static int catch_up_phase(lm_run *r, lm_err *err)
         }
         return 0;
     }
-}
-
-static int cutover_phase(lm_run *r, lm_err *err)
-{
-    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, from_files(r)};
-    size_t n;
-    int rc = 0;
-
-    lm_run_set_state(r, LM_STATE_CUTTING_OVER);
-    for (int attempt = 1; attempt <= r->o->cutover_retries; attempt++) {
-        lm_err cerr = LM_ERR_INIT;
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            return rc;
-        rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr);
-        if (rc == 0)
-            return 0;
-        lm_tail_expect_ddl(r->tail, false);
-        if (!cerr.retryable || attempt == r->o->cutover_retries) {
-            *err = cerr;
-            lm_err_prefix(err, "cutover");
-            return rc;
-        }
-        lm_warn("cutover attempt %d/%d failed: %s; retrying", attempt, r->o->cutover_retries,
-                cerr.msg);
-        /* Catch up again before the next attempt. */
-        for (double until = lm_now() + 1.0; lm_now() < until;) {
-            if ((rc = apply_some(r, 100, &n, err)) < 0)
-                return rc;
-        }
-    }
-    return rc;
 }
 
 static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
@@ -540,7 +473,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     lm_run_progress(&r, true);
     if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0)
         goto cleanup;
-    if ((rc = cutover_phase(&r, &err)) < 0)
+    if ((rc = lm_run_cutover(&r, &err)) < 0)
         goto cleanup;
     if ((rc = lm_mysql_finish(r.c, r.plan, false, &err)) < 0) {
         lm_warn("the migration is done but the checkpoint %s.%s could not be dropped: %s",

@@ -62,6 +62,11 @@ int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err);
 /* Record why the copy is paused ("" = it is not), logging changes. */
 void lm_run_set_throttled(lm_run *r, const char *why);
 bool lm_run_file_exists(const char *path);
+/* Changes come from --changes-from files, not from the server. */
+bool lm_run_from_files(const lm_run *r);
+/* The cutover phase (swap.c): attempts with backoff, blockers named and,
+ * with --kill-blockers-after, killed. */
+int lm_run_cutover(lm_run *r, lm_err *err);
 void lm_run_set_state(lm_run *r, lm_state s);
 /* Print the progress line when the interval passed (or force). */
 void lm_run_progress(lm_run *r, bool force);
