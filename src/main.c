@@ -36,7 +36,10 @@ static const char usage_text[] =
     "migrate options:\n"
     "  --execute                    migrate (default: validate and print the plan)\n"
     "  --chunk-size N               rows per copy chunk (default 1000)\n"
-    "  --max-lag SECONDS            pause the copy while the apply lags more (default 10)\n"
+    "  --max-lag SECONDS            pause the copy while the apply or a replica lags\n"
+    "                               more (default 10; 0 = never)\n"
+    "  --replicas LIST              replicas to watch: HOST:PORT or DSNs, comma-separated\n"
+    "                               (default: SHOW SLAVE HOSTS; '' = none)\n"
     "  --throttle-flag FILE         pause the copy while FILE exists\n"
     "  --max-load 'VAR=N,...'       pause the copy while a status variable is above N\n"
     "  --critical-load 'VAR=N,...'  stop (exit 1) when above N twice in a row\n"
@@ -137,7 +140,8 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_HIBERNATE,
         O_TQUERY,
         O_NICE,
-        O_KILLAFTER
+        O_KILLAFTER,
+        O_REPLICAS
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -172,6 +176,7 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"throttle-query", required_argument, NULL, O_TQUERY},
         {"nice-ratio", required_argument, NULL, O_NICE},
         {"kill-blockers-after", required_argument, NULL, O_KILLAFTER},
+        {"replicas", required_argument, NULL, O_REPLICAS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -285,6 +290,9 @@ static int migrate_args(int argc, char **argv, const char **files)
             break;
         case O_TQUERY:
             o.throttle_query = optarg;
+            break;
+        case O_REPLICAS:
+            o.replicas = optarg;
             break;
         case O_KILLAFTER:
             if (parse_double(optarg, &o.kill_blockers_after) < 0)

@@ -39,7 +39,7 @@ _livemig()
     migrate)
         opts="--dsn --table --alter --execute --chunk-size --max-lag --throttle-flag
               --max-load --critical-load --critical-load-hibernate --throttle-query --nice-ratio
-              --kill-blockers-after
+              --kill-blockers-after --replicas
               --postpone-cutover-flag --cutover-lock-timeout --cutover-retries --control-socket
               --drop-old --no-verify --force --resume --cleanup --reconnect-timeout
               --changes-from --changes-start --changes-until --changes-table --server-id

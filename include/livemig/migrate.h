@@ -40,7 +40,8 @@ typedef struct lm_migrate_opts {
     double critical_load_hibernate; /* seconds to pause everything instead of aborting; 0 = abort */
     const char *throttle_query;     /* pause while it returns non-zero */
     double nice_ratio;              /* sleep ratio × a chunk's duration after it */
-    double kill_blockers_after;     /* KILL sessions holding up the cutover this long; 0 = never */
+    const char *replicas; /* --replicas "host:port,DSN,…"; NULL = SHOW SLAVE HOSTS, "" = none */
+    double kill_blockers_after; /* KILL sessions holding up the cutover this long; 0 = never */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \

@@ -148,6 +148,18 @@ int lm_mysql_load_read(MYSQL *c, const struct lm_load *l, double *values, lm_err
  * first row is a non-zero number. */
 int lm_mysql_throttle_query(MYSQL *c, const char *sql, bool *on, lm_err *err);
 
+/* ---- replica lag (heartbeat.c) ---- */
+/* The heartbeat table db.hb (one row, UTC time of the last beat). */
+int lm_mysql_heartbeat_create(MYSQL *c, const char *db, const char *hb, lm_err *err);
+int lm_mysql_heartbeat_beat(MYSQL *c, const char *db, const char *hb, lm_err *err);
+/* On a replica: seconds since the beat it shows; -1 when it has none yet. */
+int lm_mysql_heartbeat_lag(MYSQL *replica, const char *db, const char *hb, double *lag,
+                           lm_err *err);
+int lm_mysql_heartbeat_drop(MYSQL *c, const char *db, const char *hb, lm_err *err);
+/* Replicas that report themselves to the primary (SHOW SLAVE HOSTS with a
+ * report_host): *n hosts and ports, caller frees both arrays and hosts. */
+int lm_mysql_replica_hosts(MYSQL *c, char ***hosts, unsigned **ports, size_t *n, lm_err *err);
+
 typedef struct lm_binlog_stream_opts {
     unsigned server_id;    /* unique replica id */
     lm_binlog_pos start;   /* file + pos */

@@ -442,7 +442,8 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     /* One livemig per table: the lock is taken before anything is read. */
     if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0 ||
-        (rc = lm_run_throttle_init(&r, &err)) < 0)
+        (rc = lm_run_throttle_init(&r, &err)) < 0 ||
+        (o->execute && !o->nchanges_from && (rc = lm_run_replicas_start(&r, &err)) < 0))
         goto cleanup;
     if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
         goto cleanup;
@@ -488,6 +489,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
 
 cleanup:
     lm_tail_stop(r.tail);
+    lm_run_replicas_stop(&r);
     if (rc < 0) {
         bool keep = lm_run_keep_for_resume(&r, &err);
         lm_run_set_state(&r, LM_STATE_FAILED);

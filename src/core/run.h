@@ -12,6 +12,8 @@
 
 #define LM_RUN_RETRIES 5
 
+typedef struct lm_replica lm_replica;
+
 typedef struct lm_run {
     const lm_migrate_opts *o;
     lm_dsn dsn;
@@ -31,6 +33,13 @@ typedef struct lm_run {
     unsigned live_gen;
     double last_load_check;
     char load_why[160];
+    /* Replicas watched for --max-lag (replicas.c). */
+    lm_replica *replicas;
+    size_t nreplicas;
+    char hb_name[80];
+    bool hb_created;
+    double last_beat, last_lag_check;
+    char lag_why[160];
     /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
     unsigned long long popped;
     unsigned long long drop_change;
@@ -62,6 +71,16 @@ int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err);
 /* Record why the copy is paused ("" = it is not), logging changes. */
 void lm_run_set_throttled(lm_run *r, const char *why);
 bool lm_run_file_exists(const char *path);
+/* Find (SHOW SLAVE HOSTS) or take (--replicas) the replicas for --max-lag,
+ * connect to them and create the heartbeat table, before preflight;
+ * LM_EINVAL when one cannot be reached. */
+int lm_run_replicas_start(lm_run *r, lm_err *err);
+/* Close the replica connections, drop the heartbeat table. */
+void lm_run_replicas_stop(lm_run *r);
+/* Beat (twice a second) and read the replicas' lag (once a second): why
+ * says which replica is over max_lag, or has no heartbeat or cannot be
+ * reached; "" when none. */
+int lm_run_replicas_check(lm_run *r, double max_lag, char *why, size_t cap, lm_err *err);
 /* Changes come from --changes-from files, not from the server. */
 bool lm_run_from_files(const lm_run *r);
 /* The cutover phase (swap.c): attempts with backoff, blockers named and,

@@ -142,6 +142,7 @@ static int check_load(lm_run *r, lm_err *err)
 
 int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err)
 {
+    char replica_why[160] = "";
     bool op;
     double lag, max_lag;
     int rc;
@@ -158,12 +159,17 @@ int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err)
     lag = r->st.lag_seconds;
     max_lag = r->st.live.max_lag;
     pthread_mutex_unlock(&r->st.mu);
+    /* The heartbeat goes on while paused for other reasons. */
+    if ((rc = lm_run_replicas_check(r, max_lag, replica_why, sizeof(replica_why), err)) < 0)
+        return rc;
     if (op)
         snprintf(why, cap, "operator");
     else if (lm_run_file_exists(r->o->throttle_flag))
         snprintf(why, cap, "throttle-flag");
     else if (max_lag > 0 && lag > max_lag)
         snprintf(why, cap, "max-lag: %.1fs>%gs", lag, max_lag);
+    else if (replica_why[0])
+        snprintf(why, cap, "%s", replica_why);
     else
         snprintf(why, cap, "%s", r->load_why);
     return 0;
