@@ -47,6 +47,11 @@ static const char usage_text[] =
     "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
     "  --cutover-retries N          cutover attempts (default 10)\n"
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
+    "  --metrics-listen HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics\n"
+    "  --metrics-textfile PATH      write the metrics to PATH (node_exporter textfile)\n"
+    "  --hooks-dir DIR              run DIR/on-<event> (on-start, on-copy-complete,\n"
+    "                               on-before-cutover, on-success, on-failure, on-throttle)\n"
+    "  --hook-timeout SECS          kill a hook after this long (default 60)\n"
     "  --drop-old                   drop the old table after cutover\n"
     "  --no-verify                  skip the checksum of table and shadow before cutover\n"
     "  --force                      drop the leftovers of an interrupted run, start over\n"
@@ -135,7 +140,11 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_CRITLOAD,
         O_HIBERNATE,
         O_TQUERY,
-        O_NICE
+        O_NICE,
+        O_MLISTEN,
+        O_MTEXT,
+        O_HOOKS,
+        O_HOOKTO
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -169,6 +178,10 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"critical-load-hibernate", required_argument, NULL, O_HIBERNATE},
         {"throttle-query", required_argument, NULL, O_TQUERY},
         {"nice-ratio", required_argument, NULL, O_NICE},
+        {"metrics-listen", required_argument, NULL, O_MLISTEN},
+        {"metrics-textfile", required_argument, NULL, O_MTEXT},
+        {"hooks-dir", required_argument, NULL, O_HOOKS},
+        {"hook-timeout", required_argument, NULL, O_HOOKTO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -286,6 +299,19 @@ static int migrate_args(int argc, char **argv, const char **files)
         case O_NICE:
             if (parse_double(optarg, &o.nice_ratio) < 0 || o.nice_ratio > 1e6)
                 return bad_value("nice-ratio", optarg);
+            break;
+        case O_MLISTEN:
+            o.metrics_listen = optarg;
+            break;
+        case O_MTEXT:
+            o.metrics_textfile = optarg;
+            break;
+        case O_HOOKS:
+            o.hooks_dir = optarg;
+            break;
+        case O_HOOKTO:
+            if (parse_double(optarg, &o.hook_timeout) < 0 || o.hook_timeout < 0.1)
+                return bad_value("hook-timeout", optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);
