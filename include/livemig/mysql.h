@@ -108,7 +108,8 @@ typedef int (*lm_drain_fn)(void *ctx, const lm_binlog_pos *pos, double timeout_s
 typedef struct lm_mysql_cutover_opts {
     double lock_timeout_s; /* --cutover-lock-timeout */
     bool drop_old;
-    bool no_binlog; /* changes come from files: drain gets no position (NULL) */
+    bool no_binlog;    /* changes come from files: drain gets no position (NULL) */
+    double *blocked_s; /* out (or NULL): how long writes were blocked, when it succeeds */
 } lm_mysql_cutover_opts;
 
 /* The sentry algorithm (DESIGN.md). One attempt; on failure the table is

@@ -69,6 +69,7 @@ void lm_run_progress(lm_run *r, bool force)
     if (force || now - r->last_progress >= r->o->progress_interval) {
         r->last_progress = now;
         lm_progress_print(&r->st);
+        lm_run_textfile(r);
     }
 }
 
@@ -299,9 +300,7 @@ static int copy_phase(lm_run *r, lm_err *err)
             }
             break;
         }
-        pthread_mutex_lock(&r->st.mu);
-        r->st.rows_copied += rows;
-        pthread_mutex_unlock(&r->st.mu);
+        lm_status_chunk(&r->st, rows, lm_now() - t0);
         lm_run_progress(r, false);
         /* --nice-ratio: leave the server that much idle time per chunk. */
         if (nice > 0 && (rc = pause_applying(r, (lm_now() - t0) * nice, err)) < 0)
@@ -436,6 +435,8 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
         goto cleanup;
+    if ((rc = lm_run_observe_start(&r, &err)) < 0)
+        goto cleanup;
     redacted = lm_dsn_redacted(&r.dsn);
     lm_info("connecting to %s", redacted ? redacted : "server");
     if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
@@ -464,6 +465,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     pthread_mutex_lock(&r.st.mu);
     r.st.rows_estimated = r.plan->src->rows_estimate;
     pthread_mutex_unlock(&r.st.mu);
+    lm_run_hook(&r, "on-start", NULL);
 
     changed = !r.plan->resume; /* the shadow exists from here: failures undo */
     if ((rc = lm_run_start_changes(&r, &fp, &err)) < 0)
@@ -472,7 +474,9 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     lm_run_progress(&r, true);
-    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0)
+    lm_run_hook(&r, "on-copy-complete", NULL);
+    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0 ||
+        (rc = lm_run_before_cutover(&r, &err)) < 0)
         goto cleanup;
     if ((rc = lm_run_cutover(&r, &err)) < 0)
         goto cleanup;
@@ -506,6 +510,7 @@ cleanup:
                         r.plan->src->db, r.plan->shadow_name, r.plan->src->db, r.plan->ckpt_name);
         }
     }
+    lm_run_finished(&r, rc, &err);
     lm_ctl_stop(r.ctl);
     if (r.queue_ready)
         lm_queue_destroy(&r.q);

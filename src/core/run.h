@@ -6,6 +6,7 @@
 #include "livemig/core.h"
 #include "livemig/dsn.h"
 #include "livemig/load.h"
+#include "livemig/metrics.h"
 #include "livemig/migrate.h"
 #include "livemig/mysql.h"
 #include "mysql/tail.h"
@@ -40,6 +41,11 @@ typedef struct lm_run {
     bool hb_created;
     double last_beat, last_lag_check;
     char lag_why[160];
+    /* Metrics and hooks (observe.c). */
+    lm_metrics *metrics;
+    bool observing;         /* the options were checked: hooks and the textfile are on */
+    bool textfile_failed;   /* warned once already */
+    char throttle_kind[40]; /* "max-lag", …: on-throttle runs when it changes */
     /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
     unsigned long long popped;
     unsigned long long drop_change;
@@ -106,6 +112,19 @@ int lm_run_reconnect(lm_run *r, lm_err *err);
 int lm_run_checkpoint_start(lm_run *r, lm_binlog_pos *start, lm_err *err);
 /* Whether a failure leaves the shadow and checkpoint for --resume. */
 bool lm_run_keep_for_resume(const lm_run *r, const lm_err *err);
+/* Check and start what --metrics-listen, --metrics-textfile and
+ * --hooks-dir ask for (LM_EINVAL when they cannot work). */
+int lm_run_observe_start(lm_run *r, lm_err *err);
+/* Run the hook of event (warn when it fails); extra is the throttle reason
+ * of on-throttle. */
+void lm_run_hook(lm_run *r, const char *event, const char *extra);
+/* on-before-cutover: while it exits non-zero, keep applying changes (state
+ * postponed) and run it again every few seconds, unless `cutover` says go. */
+int lm_run_before_cutover(lm_run *r, lm_err *err);
+/* Rewrite the --metrics-textfile (warns once when it cannot). */
+void lm_run_textfile(lm_run *r);
+/* The end: the last textfile, on-success or on-failure, the server stopped. */
+void lm_run_finished(lm_run *r, int rc, const lm_err *err);
 /* The verification phase; 0 when the shadow equals the table (or --no-verify). */
 int lm_run_verify(lm_run *r, lm_err *err);
 

@@ -116,8 +116,9 @@ static bool handle_blockers(lm_run *r, double blocked_since)
 
 int lm_run_cutover(lm_run *r, lm_err *err)
 {
-    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, lm_run_from_files(r)};
-    double pause = 1.0, blocked_since = 0;
+    double stall = 0, pause = 1.0, blocked_since = 0;
+    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, lm_run_from_files(r),
+                                &stall};
     int rc = 0;
 
     lm_run_set_state(r, LM_STATE_CUTTING_OVER);
@@ -125,9 +126,15 @@ int lm_run_cutover(lm_run *r, lm_err *err)
         lm_err cerr = LM_ERR_INIT;
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
-        rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr);
-        if (rc == 0)
+        pthread_mutex_lock(&r->st.mu);
+        r->st.cutover_attempts++;
+        pthread_mutex_unlock(&r->st.mu);
+        if ((rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr)) == 0) {
+            pthread_mutex_lock(&r->st.mu);
+            r->st.cutover_stall_seconds = stall;
+            pthread_mutex_unlock(&r->st.mu);
             return 0;
+        }
         lm_tail_expect_ddl(r->tail, false);
         if (!cerr.retryable || attempt == r->o->cutover_retries) {
             *err = cerr;

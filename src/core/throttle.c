@@ -19,6 +19,8 @@ bool lm_run_file_exists(const char *path)
 
 void lm_run_set_throttled(lm_run *r, const char *why)
 {
+    char kind[sizeof(r->throttle_kind)];
+
     pthread_mutex_lock(&r->st.mu);
     if (strcmp(r->st.throttled, why) != 0) {
         if (why[0])
@@ -28,6 +30,14 @@ void lm_run_set_throttled(lm_run *r, const char *why)
         snprintf(r->st.throttled, sizeof(r->st.throttled), "%s", why);
     }
     pthread_mutex_unlock(&r->st.mu);
+    /* on-throttle once per kind of reason: "max-lag: 12.0s>10s" changes
+     * with every reading, "max-lag" does not. */
+    snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(why, ":;"), why);
+    if (strcmp(kind, r->throttle_kind) != 0) {
+        memcpy(r->throttle_kind, kind, sizeof(kind));
+        if (kind[0])
+            lm_run_hook(r, "on-throttle", why);
+    }
 }
 
 /* Take the control socket's changes to the load limits (already checked
