@@ -1,7 +1,7 @@
 /* livemig: online schema migration for MariaDB/MySQL (and PostgreSQL). */
 #include "livemig/buf.h"
+#include "livemig/cfgargs.h"
 #include "livemig/core.h"
-#include "livemig/ini.h"
 #include "livemig/log.h"
 #include "livemig/migrate.h"
 #include "livemig/verify.h"
@@ -36,7 +36,10 @@ static const char usage_text[] =
     "migrate options:\n"
     "  --execute                    migrate (default: validate and print the plan)\n"
     "  --chunk-size N               rows per copy chunk (default 1000)\n"
-    "  --max-lag SECONDS            pause the copy while the apply lags more (default 10)\n"
+    "  --max-lag SECONDS            pause the copy while the apply or a replica lags\n"
+    "                               more (default 10; 0 = never)\n"
+    "  --replicas LIST              replicas to watch: HOST:PORT or DSNs, comma-separated\n"
+    "                               (default: SHOW SLAVE HOSTS; '' = none)\n"
     "  --throttle-flag FILE         pause the copy while FILE exists\n"
     "  --max-load 'VAR=N,...'       pause the copy while a status variable is above N\n"
     "  --critical-load 'VAR=N,...'  stop (exit 1) when above N twice in a row\n"
@@ -46,7 +49,13 @@ static const char usage_text[] =
     "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
     "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
     "  --cutover-retries N          cutover attempts (default 10)\n"
+    "  --kill-blockers-after SECS   KILL sessions holding up the cutover this long\n"
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
+    "  --metrics-listen HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics\n"
+    "  --metrics-textfile PATH      write the metrics to PATH (node_exporter textfile)\n"
+    "  --hooks-dir DIR              run DIR/on-<event> (on-start, on-copy-complete,\n"
+    "                               on-before-cutover, on-success, on-failure, on-throttle)\n"
+    "  --hook-timeout SECS          kill a hook after this long (default 60)\n"
     "  --drop-old                   drop the old table after cutover\n"
     "  --no-verify                  skip the checksum of table and shadow before cutover\n"
     "  --force                      drop the leftovers of an interrupted run, start over\n"
@@ -135,7 +144,13 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_CRITLOAD,
         O_HIBERNATE,
         O_TQUERY,
-        O_NICE
+        O_NICE,
+        O_KILLAFTER,
+        O_REPLICAS,
+        O_MLISTEN,
+        O_MTEXT,
+        O_HOOKS,
+        O_HOOKTO
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -169,6 +184,12 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"critical-load-hibernate", required_argument, NULL, O_HIBERNATE},
         {"throttle-query", required_argument, NULL, O_TQUERY},
         {"nice-ratio", required_argument, NULL, O_NICE},
+        {"kill-blockers-after", required_argument, NULL, O_KILLAFTER},
+        {"replicas", required_argument, NULL, O_REPLICAS},
+        {"metrics-listen", required_argument, NULL, O_MLISTEN},
+        {"metrics-textfile", required_argument, NULL, O_MTEXT},
+        {"hooks-dir", required_argument, NULL, O_HOOKS},
+        {"hook-timeout", required_argument, NULL, O_HOOKTO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -283,9 +304,29 @@ static int migrate_args(int argc, char **argv, const char **files)
         case O_TQUERY:
             o.throttle_query = optarg;
             break;
+        case O_REPLICAS:
+            o.replicas = optarg;
+            break;
+        case O_KILLAFTER:
+            if (parse_double(optarg, &o.kill_blockers_after) < 0)
+                return bad_value("kill-blockers-after", optarg);
+            break;
         case O_NICE:
             if (parse_double(optarg, &o.nice_ratio) < 0 || o.nice_ratio > 1e6)
                 return bad_value("nice-ratio", optarg);
+            break;
+        case O_MLISTEN:
+            o.metrics_listen = optarg;
+            break;
+        case O_MTEXT:
+            o.metrics_textfile = optarg;
+            break;
+        case O_HOOKS:
+            o.hooks_dir = optarg;
+            break;
+        case O_HOOKTO:
+            if (parse_double(optarg, &o.hook_timeout) < 0 || o.hook_timeout < 0.1)
+                return bad_value("hook-timeout", optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -363,172 +404,6 @@ static int cmd_ctl(int argc, char **argv)
     return rc;
 }
 
-/* --config FILE: INI keys become long options placed before the command-line
- * arguments, so that a flag given on the command line wins (see the man page,
- * CONFIGURATION). */
-typedef struct cfg_args {
-    const char *cmd;
-    char **v;
-    size_t n, cap;
-} cfg_args;
-
-static const char *const flag_options[] = {"execute", "drop-old",  "force",   "resume",
-                                           "verbose", "no-verify", "cleanup", NULL};
-
-static bool is_flag_option(const char *key)
-{
-    size_t i;
-
-    for (i = 0; flag_options[i] != NULL; i++)
-        if (strcmp(flag_options[i], key) == 0)
-            return true;
-    return false;
-}
-
-static int cfg_push(cfg_args *a, const char *key, const char *value, lm_err *err)
-{
-    size_t len = strlen(key) + (value ? strlen(value) + 1 : 0) + 3;
-    char *arg;
-
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        char **v = realloc(a->v, cap * sizeof(*v));
-
-        if (v == NULL)
-            return lm_err_set(err, LM_ENOMEM, "out of memory");
-        a->v = v;
-        a->cap = cap;
-    }
-    arg = malloc(len);
-    if (arg == NULL)
-        return lm_err_set(err, LM_ENOMEM, "out of memory");
-    if (value)
-        snprintf(arg, len, "--%s=%s", key, value);
-    else
-        snprintf(arg, len, "--%s", key);
-    a->v[a->n++] = arg;
-    return 0;
-}
-
-static int cfg_key(void *ctx, const char *section, const char *key, const char *value, int line,
-                   lm_err *err)
-{
-    cfg_args *a = ctx;
-
-    if (*section == '\0')
-        return lm_err_set(err, LM_EINVAL, "line %d: '%s' is outside a section ([livemig] or [%s])",
-                          line, key, a->cmd);
-    if (strcmp(section, "livemig") != 0 && strcmp(section, a->cmd) != 0)
-        return 0; /* the section of another command */
-    if (strcmp(key, "config") == 0 || strcmp(key, "help") == 0 || strcmp(key, "version") == 0)
-        return lm_err_set(err, LM_EINVAL, "line %d: '%s' is not allowed in a config file", line,
-                          key);
-    if (key[0] == '-' || strpbrk(key, " \t=") != NULL)
-        return lm_err_set(err, LM_EINVAL,
-                          "line %d: '%s' is not an option name (write it without dashes)", line,
-                          key);
-    if (is_flag_option(key)) {
-        if (*value == '\0' || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
-            strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
-            return cfg_push(a, key, NULL, err);
-        if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "off") == 0 ||
-            strcmp(value, "0") == 0)
-            return 0;
-        return lm_err_set(err, LM_EINVAL, "line %d: '%s' takes true or false, not '%s'", line, key,
-                          value);
-    }
-    if (*value == '\0')
-        return lm_err_set(err, LM_EINVAL, "line %d: '%s' needs a value", line, key);
-    return cfg_push(a, key, value, err);
-}
-
-static void cfg_free(cfg_args *a)
-{
-    size_t i;
-
-    for (i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    a->v = NULL;
-    a->n = a->cap = 0;
-}
-
-/* Build the argument vector of command argv[0]: the options of --config FILE
- * (if given) first, then argv without --config. Returns 0, or 2 after printing
- * the error. *out is freed by the caller with free(); its strings live in a. */
-static int apply_config(int argc, char **argv, cfg_args *a, int *out_argc, char ***out_argv)
-{
-    lm_err err = LM_ERR_INIT;
-    const char *path = NULL;
-    char **v = NULL;
-    int i, n = 0;
-
-    a->cmd = argv[0];
-    v = calloc((size_t)argc + 1, sizeof(*v));
-    if (v == NULL) {
-        fprintf(stderr, "livemig: out of memory\n");
-        return 2;
-    }
-    v[n++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *p = NULL;
-
-        if (strcmp(argv[i], "--") == 0) {
-            for (; i < argc; i++)
-                v[n++] = argv[i];
-            break;
-        }
-        if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "livemig: --config needs a FILE\n");
-                goto fail;
-            }
-            p = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            p = argv[i] + 9;
-        } else {
-            v[n++] = argv[i];
-            continue;
-        }
-        if (path != NULL) {
-            fprintf(stderr, "livemig: --config given twice\n");
-            goto fail;
-        }
-        path = p;
-    }
-    if (path != NULL) {
-        char **all;
-        int j;
-
-        if (lm_ini_parse_file(path, cfg_key, a, &err) < 0) {
-            if (strncmp(err.msg, "line ", 5) == 0)
-                fprintf(stderr, "livemig: config file %s, %s\n", path, err.msg);
-            else
-                fprintf(stderr, "livemig: %s\n", err.msg);
-            goto fail;
-        }
-        all = calloc((size_t)n + a->n + 1, sizeof(*all));
-        if (all == NULL) {
-            fprintf(stderr, "livemig: out of memory\n");
-            goto fail;
-        }
-        all[0] = v[0];
-        for (j = 0; j < (int)a->n; j++)
-            all[1 + j] = a->v[j];
-        for (j = 1; j < n; j++)
-            all[a->n + (size_t)j] = v[j];
-        n += (int)a->n;
-        free(v);
-        v = all;
-    }
-    *out_argc = n;
-    *out_argv = v;
-    return 0;
-fail:
-    free(v);
-    return 2;
-}
-
 static void print_version(void)
 {
     int pq = PQlibVersion();
@@ -586,15 +461,15 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "ctl") == 0)
         return cmd_ctl(argc - 1, argv + 1);
     {
-        cfg_args cfg = {NULL, NULL, 0, 0};
+        lm_cfg_args cfg = {NULL, NULL, 0, 0};
         char **cargv = NULL;
         int cargc = 0, rc;
 
-        rc = apply_config(argc - 1, argv + 1, &cfg, &cargc, &cargv);
+        rc = lm_cfg_args_apply(argc - 1, argv + 1, &cfg, &cargc, &cargv);
         if (rc == 0)
             rc = run_command(cargc, cargv);
         free(cargv);
-        cfg_free(&cfg);
+        lm_cfg_args_free(&cfg);
         return rc;
     }
 }

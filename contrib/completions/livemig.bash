@@ -20,8 +20,18 @@ _livemig()
     fi
 
     case $prev in
-    --config | --defaults-file | --throttle-flag | --postpone-cutover-flag | --out | --control-socket)
+    --config | --defaults-file | --throttle-flag | --postpone-cutover-flag | --out | --control-socket | \
+        --metrics-textfile)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        return
+        ;;
+    --hooks-dir)
+        mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+        return
+        ;;
+    --metrics-listen)
+        mapfile -t COMPREPLY < <(compgen -W "127.0.0.1:" -- "$cur")
+        compopt -o nospace 2>/dev/null
         return
         ;;
     --log-format | --format)
@@ -39,7 +49,9 @@ _livemig()
     migrate)
         opts="--dsn --table --alter --execute --chunk-size --max-lag --throttle-flag
               --max-load --critical-load --critical-load-hibernate --throttle-query --nice-ratio
+              --kill-blockers-after --replicas
               --postpone-cutover-flag --cutover-lock-timeout --cutover-retries --control-socket
+              --metrics-listen --metrics-textfile --hooks-dir --hook-timeout
               --drop-old --no-verify --force --resume --cleanup --reconnect-timeout
               --changes-from --changes-start --changes-until --changes-table --server-id
               --defaults-file --progress-interval --log-format --verbose --config --help"

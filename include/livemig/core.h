@@ -80,6 +80,10 @@ typedef struct lm_live {
     unsigned gen;
 } lm_live;
 
+/* Upper bounds (seconds) of the chunk duration histogram's buckets. */
+#define LM_CHUNK_BUCKETS 10
+extern const double lm_chunk_bucket_le[LM_CHUNK_BUCKETS];
+
 typedef struct lm_status {
     pthread_mutex_t mu;
     lm_state state;
@@ -90,6 +94,13 @@ typedef struct lm_status {
     double verify_seconds; /* time spent verifying so far */
     char throttled[160];   /* why the copy is paused ("max-load: Threads_running=31>25"), or "" */
     double started;        /* monotonic seconds */
+    /* For the metrics (--metrics-listen, --metrics-textfile): copy chunks
+     * committed and how long they took, and the cutover's attempts. */
+    uint64_t chunks;
+    double chunk_seconds_sum, chunk_seconds_max;
+    uint64_t chunk_buckets[LM_CHUNK_BUCKETS]; /* chunks that took <= lm_chunk_bucket_le[i] */
+    uint64_t cutover_attempts;
+    double cutover_stall_seconds; /* writes blocked by the cutover that succeeded */
     lm_live live;
     /* operator requests (control socket) */
     bool op_throttle;
@@ -101,6 +112,8 @@ typedef struct lm_status {
 
 void lm_status_init(lm_status *st);
 void lm_status_destroy(lm_status *st);
+/* A copy chunk of rows committed in seconds: counters and timings. */
+void lm_status_chunk(lm_status *st, uint64_t rows, double seconds);
 /* One JSON object describing the status (no newline). */
 struct lm_buf;
 void lm_status_json(lm_status *st, struct lm_buf *out);

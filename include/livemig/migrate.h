@@ -40,12 +40,19 @@ typedef struct lm_migrate_opts {
     double critical_load_hibernate; /* seconds to pause everything instead of aborting; 0 = abort */
     const char *throttle_query;     /* pause while it returns non-zero */
     double nice_ratio;              /* sleep ratio × a chunk's duration after it */
+    const char *replicas; /* --replicas "host:port,DSN,…"; NULL = SHOW SLAVE HOSTS, "" = none */
+    double kill_blockers_after; /* KILL sessions holding up the cutover this long; 0 = never */
+    /* Metrics and hooks (src/core/metrics.c, hooks.c, observe.c). */
+    const char *metrics_listen;   /* HOST:PORT of the /metrics HTTP server */
+    const char *metrics_textfile; /* PATH rewritten on every progress tick */
+    const char *hooks_dir;        /* DIR/on-<event> executables */
+    double hook_timeout;          /* seconds before a hook is killed */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
         .chunk_size = 1000, .max_lag = 10.0, .cutover_lock_timeout = 3.0, .cutover_retries = 10,   \
-        .progress_interval = 5.0, .reconnect_timeout = 120.0                                       \
+        .progress_interval = 5.0, .reconnect_timeout = 120.0, .hook_timeout = 60.0                 \
     }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */

@@ -108,13 +108,29 @@ typedef int (*lm_drain_fn)(void *ctx, const lm_binlog_pos *pos, double timeout_s
 typedef struct lm_mysql_cutover_opts {
     double lock_timeout_s; /* --cutover-lock-timeout */
     bool drop_old;
-    bool no_binlog; /* changes come from files: drain gets no position (NULL) */
+    bool no_binlog;    /* changes come from files: drain gets no position (NULL) */
+    double *blocked_s; /* out (or NULL): how long writes were blocked, when it succeeds */
 } lm_mysql_cutover_opts;
 
 /* The sentry algorithm (DESIGN.md). One attempt; on failure the table is
  * untouched and err->retryable says whether to try again. */
 int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cutover_opts *opts,
                      lm_drain_fn drain, void *drain_ctx, lm_err *err);
+
+/* A session that may hold the table, for the log and --kill-blockers-after. */
+typedef struct lm_blocker {
+    unsigned long long id; /* processlist id */
+    double seconds;        /* how long its transaction or statement has run */
+    char what[128];        /* its statement, or "idle in transaction" */
+} lm_blocker;
+
+/* Sessions holding a metadata lock on the table (*exact, from
+ * performance_schema's MDL instrument), else the oldest open InnoDB
+ * transactions (which may not touch it); at most cap, longest first. */
+int lm_mysql_blockers(MYSQL *c, const lm_plan *p, lm_blocker *out, size_t cap, size_t *n,
+                      bool *exact, lm_err *err);
+/* KILL CONNECTION id; a session already gone is not an error. */
+int lm_mysql_kill(MYSQL *c, unsigned long long id, lm_err *err);
 
 /* Drop helper tables created by this run: the undo. keep_resumable keeps
  * the shadow and the checkpoint (only the sentry goes). */
@@ -132,6 +148,18 @@ int lm_mysql_load_read(MYSQL *c, const struct lm_load *l, double *values, lm_err
 /* Run the operator's --throttle-query: *on when the first column of its
  * first row is a non-zero number. */
 int lm_mysql_throttle_query(MYSQL *c, const char *sql, bool *on, lm_err *err);
+
+/* ---- replica lag (heartbeat.c) ---- */
+/* The heartbeat table db.hb (one row, UTC time of the last beat). */
+int lm_mysql_heartbeat_create(MYSQL *c, const char *db, const char *hb, lm_err *err);
+int lm_mysql_heartbeat_beat(MYSQL *c, const char *db, const char *hb, lm_err *err);
+/* On a replica: seconds since the beat it shows; -1 when it has none yet. */
+int lm_mysql_heartbeat_lag(MYSQL *replica, const char *db, const char *hb, double *lag,
+                           lm_err *err);
+int lm_mysql_heartbeat_drop(MYSQL *c, const char *db, const char *hb, lm_err *err);
+/* Replicas that report themselves to the primary (SHOW SLAVE HOSTS with a
+ * report_host): *n hosts and ports, caller frees both arrays and hosts. */
+int lm_mysql_replica_hosts(MYSQL *c, char ***hosts, unsigned **ports, size_t *n, lm_err *err);
 
 typedef struct lm_binlog_stream_opts {
     unsigned server_id;    /* unique replica id */

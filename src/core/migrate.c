@@ -69,6 +69,7 @@ void lm_run_progress(lm_run *r, bool force)
     if (force || now - r->last_progress >= r->o->progress_interval) {
         r->last_progress = now;
         lm_progress_print(&r->st);
+        lm_run_textfile(r);
     }
 }
 
@@ -98,8 +99,7 @@ int lm_run_check_stop(lm_run *r, lm_err *err)
     return 0;
 }
 
-/* Changes come from --changes-from files, not from the server. */
-static bool from_files(const lm_run *r)
+bool lm_run_from_files(const lm_run *r)
 {
     return r->o->nchanges_from > 0;
 }
@@ -111,7 +111,7 @@ static void update_lag(lm_run *r)
     double lag = 0;
 
     /* Recorded changes are old by nature: that is not lag. */
-    if (len > 0 && oldest > 0 && !from_files(r)) {
+    if (len > 0 && oldest > 0 && !lm_run_from_files(r)) {
         lag = difftime(time(NULL), (time_t)oldest);
         if (lag < 0)
             lag = 0;
@@ -210,42 +210,6 @@ counted:
     return rc;
 }
 
-static int apply_some(lm_run *r, int wait_ms, size_t *n, lm_err *err)
-{
-    return lm_run_apply_upto(r, NULL, wait_ms, n, err);
-}
-
-static int drain(void *ctx, const lm_binlog_pos *pos, double timeout_s, lm_err *err)
-{
-    lm_run *r = ctx;
-    double deadline = lm_now() + timeout_s;
-    lm_binlog_pos recv;
-    size_t n;
-    int rc;
-
-    for (;;) {
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            return rc;
-        size_t len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (len == 0 && (pos ? lm_binlog_pos_cmp(&recv, pos) >= 0 : lm_tail_files_done(r->tail))) {
-            /* Everything up to the locked position is in the shadow; the
-             * rename that follows is our own DDL. */
-            lm_tail_expect_ddl(r->tail, true);
-            return 0;
-        }
-        if (lm_now() > deadline) {
-            rc = lm_err_set(err, LM_ETIMEOUT,
-                            "the shadow did not catch up to %s:%llu within %.1fs under the lock",
-                            pos ? pos->file : "the end of --changes-from",
-                            pos ? (unsigned long long)pos->pos : 0ULL, timeout_s);
-            err->retryable = true;
-            return rc;
-        }
-        if ((rc = apply_some(r, 5, &n, err)) < 0)
-            return rc;
-    }
-}
-
 /* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
  * state moves only after it commits, so a deadlock just copies it again. */
 typedef struct copy_args {
@@ -278,9 +242,10 @@ static int pause_applying(lm_run *r, double seconds, lm_err *err)
 
     while (lm_now() < until) {
         double left = until - lm_now();
-        if (from_files(r))
+        if (lm_run_from_files(r))
             lm_sleep_us(left < 0.2 ? (long)(left * 1e6) : 200000);
-        else if ((rc = apply_some(r, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) < 0)
+        else if ((rc = lm_run_apply_upto(r, NULL, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) <
+                 0)
             return rc;
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
@@ -301,7 +266,7 @@ static int copy_phase(lm_run *r, lm_err *err)
             break;
         /* A static table (--changes-from) must be copied before any change
          * is applied: a change applied first would be undone by the copy. */
-        if (!from_files(r) && (rc = apply_some(r, 0, &n, err)) < 0)
+        if (!lm_run_from_files(r) && (rc = lm_run_apply_upto(r, NULL, 0, &n, err)) < 0)
             break;
         if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
             break;
@@ -335,9 +300,7 @@ static int copy_phase(lm_run *r, lm_err *err)
             }
             break;
         }
-        pthread_mutex_lock(&r->st.mu);
-        r->st.rows_copied += rows;
-        pthread_mutex_unlock(&r->st.mu);
+        lm_status_chunk(&r->st, rows, lm_now() - t0);
         lm_run_progress(r, false);
         /* --nice-ratio: leave the server that much idle time per chunk. */
         if (nice > 0 && (rc = pause_applying(r, (lm_now() - t0) * nice, err)) < 0)
@@ -358,20 +321,20 @@ static int catch_up_phase(lm_run *r, lm_err *err)
 
     lm_run_set_state(r, LM_STATE_CATCHING_UP);
     lm_run_set_throttled(r, "");
-    if (!from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
+    if (!lm_run_from_files(r) && (rc = lm_mysql_binlog_pos(r->c, &target, err)) < 0)
         return rc;
     for (;;) {
         if ((rc = lm_run_check_stop(r, err)) < 0)
             return rc;
-        if ((rc = apply_some(r, 100, &n, err)) < 0)
+        if ((rc = lm_run_apply_upto(r, NULL, 100, &n, err)) < 0)
             return rc;
         /* Nothing to pause without a copy, but critical load still counts. */
         if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
             return rc;
         len = lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
         lm_run_progress(r, false);
-        if (len > 0 ||
-            (from_files(r) ? !lm_tail_files_done(r->tail) : lm_binlog_pos_cmp(&recv, &target) < 0))
+        if (len > 0 || (lm_run_from_files(r) ? !lm_tail_files_done(r->tail)
+                                             : lm_binlog_pos_cmp(&recv, &target) < 0))
             continue;
         pthread_mutex_lock(&r->st.mu);
         op_cutover = r->st.op_cutover;
@@ -390,37 +353,6 @@ static int catch_up_phase(lm_run *r, lm_err *err)
         }
         return 0;
     }
-}
-
-static int cutover_phase(lm_run *r, lm_err *err)
-{
-    lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, from_files(r)};
-    size_t n;
-    int rc = 0;
-
-    lm_run_set_state(r, LM_STATE_CUTTING_OVER);
-    for (int attempt = 1; attempt <= r->o->cutover_retries; attempt++) {
-        lm_err cerr = LM_ERR_INIT;
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            return rc;
-        rc = lm_mysql_cutover(&r->dsn, r->plan, &co, drain, r, &cerr);
-        if (rc == 0)
-            return 0;
-        lm_tail_expect_ddl(r->tail, false);
-        if (!cerr.retryable || attempt == r->o->cutover_retries) {
-            *err = cerr;
-            lm_err_prefix(err, "cutover");
-            return rc;
-        }
-        lm_warn("cutover attempt %d/%d failed: %s; retrying", attempt, r->o->cutover_retries,
-                cerr.msg);
-        /* Catch up again before the next attempt. */
-        for (double until = lm_now() + 1.0; lm_now() < until;) {
-            if ((rc = apply_some(r, 100, &n, err)) < 0)
-                return rc;
-        }
-    }
-    return rc;
 }
 
 static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
@@ -503,13 +435,16 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     if (o->control_socket && (rc = lm_ctl_start(&r.ctl, o->control_socket, &r.st, &err)) < 0)
         goto cleanup;
+    if ((rc = lm_run_observe_start(&r, &err)) < 0)
+        goto cleanup;
     redacted = lm_dsn_redacted(&r.dsn);
     lm_info("connecting to %s", redacted ? redacted : "server");
     if ((rc = lm_mysql_connect(&r.c, &r.dsn, &err)) < 0)
         goto cleanup;
     /* One livemig per table: the lock is taken before anything is read. */
     if ((rc = lm_mysql_run_lock(r.c, o->table, &err)) < 0 ||
-        (rc = lm_run_throttle_init(&r, &err)) < 0)
+        (rc = lm_run_throttle_init(&r, &err)) < 0 ||
+        (o->execute && !o->nchanges_from && (rc = lm_run_replicas_start(&r, &err)) < 0))
         goto cleanup;
     if ((rc = lm_mysql_preflight(r.c, &pf, &r.plan, &err)) < 0)
         goto cleanup;
@@ -530,6 +465,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     pthread_mutex_lock(&r.st.mu);
     r.st.rows_estimated = r.plan->src->rows_estimate;
     pthread_mutex_unlock(&r.st.mu);
+    lm_run_hook(&r, "on-start", NULL);
 
     changed = !r.plan->resume; /* the shadow exists from here: failures undo */
     if ((rc = lm_run_start_changes(&r, &fp, &err)) < 0)
@@ -538,9 +474,11 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = copy_phase(&r, &err)) < 0)
         goto cleanup;
     lm_run_progress(&r, true);
-    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0)
+    lm_run_hook(&r, "on-copy-complete", NULL);
+    if ((rc = catch_up_phase(&r, &err)) < 0 || (rc = lm_run_verify(&r, &err)) < 0 ||
+        (rc = lm_run_before_cutover(&r, &err)) < 0)
         goto cleanup;
-    if ((rc = cutover_phase(&r, &err)) < 0)
+    if ((rc = lm_run_cutover(&r, &err)) < 0)
         goto cleanup;
     if ((rc = lm_mysql_finish(r.c, r.plan, false, &err)) < 0) {
         lm_warn("the migration is done but the checkpoint %s.%s could not be dropped: %s",
@@ -555,6 +493,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
 
 cleanup:
     lm_tail_stop(r.tail);
+    lm_run_replicas_stop(&r);
     if (rc < 0) {
         bool keep = lm_run_keep_for_resume(&r, &err);
         lm_run_set_state(&r, LM_STATE_FAILED);
@@ -571,6 +510,7 @@ cleanup:
                         r.plan->src->db, r.plan->shadow_name, r.plan->src->db, r.plan->ckpt_name);
         }
     }
+    lm_run_finished(&r, rc, &err);
     lm_ctl_stop(r.ctl);
     if (r.queue_ready)
         lm_queue_destroy(&r.q);

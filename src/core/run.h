@@ -6,11 +6,14 @@
 #include "livemig/core.h"
 #include "livemig/dsn.h"
 #include "livemig/load.h"
+#include "livemig/metrics.h"
 #include "livemig/migrate.h"
 #include "livemig/mysql.h"
 #include "mysql/tail.h"
 
 #define LM_RUN_RETRIES 5
+
+typedef struct lm_replica lm_replica;
 
 typedef struct lm_run {
     const lm_migrate_opts *o;
@@ -31,6 +34,18 @@ typedef struct lm_run {
     unsigned live_gen;
     double last_load_check;
     char load_why[160];
+    /* Replicas watched for --max-lag (replicas.c). */
+    lm_replica *replicas;
+    size_t nreplicas;
+    char hb_name[80];
+    bool hb_created;
+    double last_beat, last_lag_check;
+    char lag_why[160];
+    /* Metrics and hooks (observe.c). */
+    lm_metrics *metrics;
+    bool observing;         /* the options were checked: hooks and the textfile are on */
+    bool textfile_failed;   /* warned once already */
+    char throttle_kind[40]; /* "max-lag", …: on-throttle runs when it changes */
     /* Test-only faults (LIVEMIG_TEST_DROP_CHANGE=N, LIVEMIG_TEST_NO_RECOPY=1). */
     unsigned long long popped;
     unsigned long long drop_change;
@@ -62,6 +77,21 @@ int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err);
 /* Record why the copy is paused ("" = it is not), logging changes. */
 void lm_run_set_throttled(lm_run *r, const char *why);
 bool lm_run_file_exists(const char *path);
+/* Find (SHOW SLAVE HOSTS) or take (--replicas) the replicas for --max-lag,
+ * connect to them and create the heartbeat table, before preflight;
+ * LM_EINVAL when one cannot be reached. */
+int lm_run_replicas_start(lm_run *r, lm_err *err);
+/* Close the replica connections, drop the heartbeat table. */
+void lm_run_replicas_stop(lm_run *r);
+/* Beat (twice a second) and read the replicas' lag (once a second): why
+ * says which replica is over max_lag, or has no heartbeat or cannot be
+ * reached; "" when none. */
+int lm_run_replicas_check(lm_run *r, double max_lag, char *why, size_t cap, lm_err *err);
+/* Changes come from --changes-from files, not from the server. */
+bool lm_run_from_files(const lm_run *r);
+/* The cutover phase (swap.c): attempts with backoff, blockers named and,
+ * with --kill-blockers-after, killed. */
+int lm_run_cutover(lm_run *r, lm_err *err);
 void lm_run_set_state(lm_run *r, lm_state s);
 /* Print the progress line when the interval passed (or force). */
 void lm_run_progress(lm_run *r, bool force);
@@ -82,6 +112,19 @@ int lm_run_reconnect(lm_run *r, lm_err *err);
 int lm_run_checkpoint_start(lm_run *r, lm_binlog_pos *start, lm_err *err);
 /* Whether a failure leaves the shadow and checkpoint for --resume. */
 bool lm_run_keep_for_resume(const lm_run *r, const lm_err *err);
+/* Check and start what --metrics-listen, --metrics-textfile and
+ * --hooks-dir ask for (LM_EINVAL when they cannot work). */
+int lm_run_observe_start(lm_run *r, lm_err *err);
+/* Run the hook of event (warn when it fails); extra is the throttle reason
+ * of on-throttle. */
+void lm_run_hook(lm_run *r, const char *event, const char *extra);
+/* on-before-cutover: while it exits non-zero, keep applying changes (state
+ * postponed) and run it again every few seconds, unless `cutover` says go. */
+int lm_run_before_cutover(lm_run *r, lm_err *err);
+/* Rewrite the --metrics-textfile (warns once when it cannot). */
+void lm_run_textfile(lm_run *r);
+/* The end: the last textfile, on-success or on-failure, the server stopped. */
+void lm_run_finished(lm_run *r, int rc, const lm_err *err);
 /* The verification phase; 0 when the shadow equals the table (or --no-verify). */
 int lm_run_verify(lm_run *r, lm_err *err);
 

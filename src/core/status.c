@@ -14,6 +14,23 @@ const char *lm_state_name(lm_state s)
     return names[s];
 }
 
+const double lm_chunk_bucket_le[LM_CHUNK_BUCKETS] = {0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,  1,     2.5,  5,   10};
+
+void lm_status_chunk(lm_status *st, uint64_t rows, double seconds)
+{
+    pthread_mutex_lock(&st->mu);
+    st->rows_copied += rows;
+    st->chunks++;
+    st->chunk_seconds_sum += seconds;
+    if (seconds > st->chunk_seconds_max)
+        st->chunk_seconds_max = seconds;
+    for (int i = 0; i < LM_CHUNK_BUCKETS; i++)
+        if (seconds <= lm_chunk_bucket_le[i])
+            st->chunk_buckets[i]++;
+    pthread_mutex_unlock(&st->mu);
+}
+
 void lm_status_init(lm_status *st)
 {
     memset(st, 0, sizeof(*st));

@@ -19,6 +19,8 @@ bool lm_run_file_exists(const char *path)
 
 void lm_run_set_throttled(lm_run *r, const char *why)
 {
+    char kind[sizeof(r->throttle_kind)];
+
     pthread_mutex_lock(&r->st.mu);
     if (strcmp(r->st.throttled, why) != 0) {
         if (why[0])
@@ -28,6 +30,14 @@ void lm_run_set_throttled(lm_run *r, const char *why)
         snprintf(r->st.throttled, sizeof(r->st.throttled), "%s", why);
     }
     pthread_mutex_unlock(&r->st.mu);
+    /* on-throttle once per kind of reason: "max-lag: 12.0s>10s" changes
+     * with every reading, "max-lag" does not. */
+    snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(why, ":;"), why);
+    if (strcmp(kind, r->throttle_kind) != 0) {
+        memcpy(r->throttle_kind, kind, sizeof(kind));
+        if (kind[0])
+            lm_run_hook(r, "on-throttle", why);
+    }
 }
 
 /* Take the control socket's changes to the load limits (already checked
@@ -142,6 +152,7 @@ static int check_load(lm_run *r, lm_err *err)
 
 int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err)
 {
+    char replica_why[160] = "";
     bool op;
     double lag, max_lag;
     int rc;
@@ -158,12 +169,17 @@ int lm_run_throttle(lm_run *r, char *why, size_t cap, lm_err *err)
     lag = r->st.lag_seconds;
     max_lag = r->st.live.max_lag;
     pthread_mutex_unlock(&r->st.mu);
+    /* The heartbeat goes on while paused for other reasons. */
+    if ((rc = lm_run_replicas_check(r, max_lag, replica_why, sizeof(replica_why), err)) < 0)
+        return rc;
     if (op)
         snprintf(why, cap, "operator");
     else if (lm_run_file_exists(r->o->throttle_flag))
         snprintf(why, cap, "throttle-flag");
     else if (max_lag > 0 && lag > max_lag)
         snprintf(why, cap, "max-lag: %.1fs>%gs", lag, max_lag);
+    else if (replica_why[0])
+        snprintf(why, cap, "%s", replica_why);
     else
         snprintf(why, cap, "%s", r->load_why);
     return 0;

@@ -494,6 +494,8 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     if ((rc = swap(&k, lm_now() + (remaining > 0.1 ? remaining : 0.1), err)) < 0)
         goto fail;
     ms = (lm_now() - k.t0) * 1000.0;
+    if (opts->blocked_s)
+        *opts->blocked_s = ms / 1000.0;
     lm_info("cutover: %s.%s renamed; writes were blocked for %.0f ms", plan->src->db,
             plan->src->name, ms);
     lm_test_pause("cutover-renamed");

@@ -422,25 +422,49 @@ static void *tail_main(void *arg)
     return NULL;
 }
 
+lm_tail *lm_tail_new(lm_queue *q, const char *db, const char *table)
+{
+    lm_tail *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    pthread_mutex_init(&t->mu, NULL);
+    t->q = q;
+    t->db = strdup(db);
+    t->table = strdup(table);
+    if (t->db == NULL || t->table == NULL) {
+        lm_tail_stop(t);
+        return NULL;
+    }
+    return t;
+}
+
+int lm_tail_launch(lm_tail *t, lm_tail **out, void *(*fn)(void *), lm_err *err)
+{
+    if (pthread_create(&t->thread, NULL, fn, t) != 0) {
+        lm_tail_stop(t);
+        return lm_err_set(err, LM_EIO, "cannot start the thread reading the changes");
+    }
+    t->started = true;
+    *out = t;
+    return 0;
+}
+
 int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
                   const char *db, const char *table, lm_queue *q, lm_err *err)
 {
-    lm_tail *t = calloc(1, sizeof(*t));
+    lm_tail *t = lm_tail_new(q, db, table);
     int rc;
 
     if (t == NULL)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
-    pthread_mutex_init(&t->mu, NULL);
-    t->q = q;
     t->dsn = dsn;
     t->opts = *opts;
     t->boundary = opts->start;
     t->announced = opts->start;
-    t->db = strdup(db);
-    t->table = strdup(table);
     t->start_gtid = opts->gtid ? strdup(opts->gtid) : NULL;
     t->opts.gtid = t->start_gtid;
-    if (t->db == NULL || t->table == NULL || (opts->gtid && t->start_gtid == NULL)) {
+    if (opts->gtid && t->start_gtid == NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto fail;
     }
@@ -451,13 +475,7 @@ int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts 
         goto fail;
     lm_queue_set_pos(q, &opts->start, 0);
     lm_queue_set_safe_pos(q, &opts->start, "");
-    if (pthread_create(&t->thread, NULL, tail_main, t) != 0) {
-        rc = lm_err_set(err, LM_EIO, "cannot start the binlog thread");
-        goto fail;
-    }
-    t->started = true;
-    *out = t;
-    return 0;
+    return lm_tail_launch(t, out, tail_main, err);
 fail:
     lm_tail_stop(t);
     return rc;

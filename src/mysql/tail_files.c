@@ -124,17 +124,13 @@ static void *files_main(void *arg)
 int lm_tail_start_files(lm_tail **out, const lm_tail_files *f, const char *db, const char *table,
                         lm_queue *q, lm_err *err)
 {
-    lm_tail *t = calloc(1, sizeof(*t));
+    lm_tail *t = lm_tail_new(q, db, table);
     int rc;
 
     if (t == NULL)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
-    pthread_mutex_init(&t->mu, NULL);
-    t->q = q;
-    t->db = strdup(db);
-    t->table = strdup(table);
     t->files = calloc(f->npaths ? f->npaths : 1, sizeof(*t->files));
-    if (t->db == NULL || t->table == NULL || t->files == NULL) {
+    if (t->files == NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto fail;
     }
@@ -148,13 +144,7 @@ int lm_tail_start_files(lm_tail **out, const lm_tail_files *f, const char *db, c
         t->from = *f->from;
     if ((t->have_until = f->until != NULL))
         t->until = *f->until;
-    if (pthread_create(&t->thread, NULL, files_main, t) != 0) {
-        rc = lm_err_set(err, LM_EIO, "cannot start the thread reading --changes-from");
-        goto fail;
-    }
-    t->started = true;
-    *out = t;
-    return 0;
+    return lm_tail_launch(t, out, files_main, err);
 fail:
     lm_tail_stop(t);
     return rc;

@@ -41,6 +41,10 @@ struct lm_tail {
     bool files_done; /* every change up to `boundary` is queued; under mu */
 };
 
+/* A tail of db.table's changes into q, not started; NULL when out of memory. */
+lm_tail *lm_tail_new(lm_queue *q, const char *db, const char *table);
+/* Start t's thread on fn; on failure t is freed. */
+int lm_tail_launch(lm_tail *t, lm_tail **out, void *(*fn)(void *), lm_err *err);
 /* Decode one raw event: queue the table's changes, follow transaction
  * boundaries, announce the position. */
 int lm_tail_consume(lm_tail *t, const uint8_t *data, size_t len, lm_err *err);

@@ -38,7 +38,9 @@
  * an unknown outcome cannot look like a divergence.
  * The last line on stdout is a summary of the counts (reconnects= and
  * unknown_commits= count the lost connections and the COMMITs whose outcome
- * was unknown). */
+ * was unknown; max_stall_ms= is the longest a statement on T took, which is
+ * how long the application's writes were blocked at most, e.g. by a
+ * cutover). */
 #include <errno.h>
 #include <inttypes.h>
 #include <errmsg.h>
@@ -884,6 +886,7 @@ static void gen_key_value(rng *r, MYSQL *c, size_t keypos, lm_buf *b)
 typedef struct stats {
     unsigned long commits, inserts, updates, key_changes, deletes, retries, dups, refreshes,
         diverged, reconnects, unknown_commits;
+    double max_stall_ms; /* longest statement on T */
 } stats;
 
 typedef struct worker {
@@ -986,7 +989,13 @@ static bool retryable(unsigned e)
  * RUN_LOST or die. */
 static run_result exec_sql(worker *w, const char *sql, bool on_t, unsigned long long *affected)
 {
-    if (mysql_query(w->c, sql) == 0) {
+    double t0 = lm_now();
+    int qrc = mysql_query(w->c, sql);
+    double ms = (lm_now() - t0) * 1000.0;
+
+    if (on_t && ms > w->st.max_stall_ms)
+        w->st.max_stall_ms = ms;
+    if (qrc == 0) {
         if (affected)
             *affected = mysql_affected_rows(w->c);
         return RUN_OK;
@@ -1488,13 +1497,15 @@ int main(int argc, char **argv)
         total.diverged += ws[i].st.diverged;
         total.reconnects += ws[i].st.reconnects;
         total.unknown_commits += ws[i].st.unknown_commits;
+        if (ws[i].st.max_stall_ms > total.max_stall_ms)
+            total.max_stall_ms = ws[i].st.max_stall_ms;
     }
     printf("workload: seconds=%.1f commits=%lu inserts=%lu updates=%lu key_changes=%lu "
            "deletes=%lu retries=%lu dup_keys=%lu t_refreshes=%lu diverged=%lu reconnects=%lu "
-           "unknown_commits=%lu\n",
+           "unknown_commits=%lu max_stall_ms=%.0f\n",
            lm_now() - t_start, total.commits, total.inserts, total.updates, total.key_changes,
            total.deletes, total.retries, total.dups, total.refreshes, total.diverged,
-           total.reconnects, total.unknown_commits);
+           total.reconnects, total.unknown_commits, total.max_stall_ms);
     free(ws);
     mysql_library_end();
     return total.diverged ? 3 : 0;

@@ -4,6 +4,13 @@
 #   tests/rig/mariadb.sh start DIR   install mariadb-server if needed, start a
 #                                    server with its data in DIR, write DIR/env
 #   tests/rig/mariadb.sh stop DIR    shut it down and remove DIR
+#   tests/rig/mariadb.sh start-replica DIR PRIMARY_DIR
+#                                    start a server in DIR that replicates the
+#                                    rig server of PRIMARY_DIR (GTID,
+#                                    slave_pos, from the primary's first binlog:
+#                                    start it before the primary has much data);
+#                                    it reports itself to the primary
+#                                    (SHOW SLAVE HOSTS) and writes DIR/env
 #   tests/rig/mariadb.sh restart DIR [--crash] [--down SECONDS]
 #                                    shut the server down (--crash: kill -9 it)
 #                                    and start it again on the same datadir,
@@ -30,6 +37,7 @@ set -euo pipefail
 
 usage() {
     echo "usage: $0 start|stop DIR" >&2
+    echo "       $0 start-replica DIR PRIMARY_DIR" >&2
     echo "       $0 restart DIR [--crash] [--down SECONDS]" >&2
     exit 2
 }
@@ -40,6 +48,12 @@ dir=$2
 shift 2
 crash=0
 down=0
+primary=
+if [ "$cmd" = start-replica ]; then
+    [ $# -ge 1 ] || usage
+    primary=$1
+    shift
+fi
 while [ $# -gt 0 ]; do
     case "$cmd:$1" in
     restart:--crash) crash=1 ;;
@@ -101,6 +115,8 @@ launch() {
     rm -f "$dir/pid"
     # setsid: the server must not share the caller's process group (ctest
     # kills the group of a fixture test when it ends).
+    # A replica reports its own port to its primary (SHOW SLAVE HOSTS).
+    [ -e "$dir/replica" ] && args+=(--report-host=127.0.0.1 --report-port="$port")
     setsid mariadbd --no-defaults "${args[@]}" --port="$port" --pid-file="$dir/pid" \
         --log-error="$dir/error.log" </dev/null >/dev/null 2>&1 &
     pid=$!
@@ -182,8 +198,13 @@ do_start() {
     local extra=()
     [ -n "${MARIADB_RIG_ARGS:-}" ] && read -r -a extra <<<"$MARIADB_RIG_ARGS"
     # Every option but the port, one per line: restart starts the same server.
+    local server_id=1
+    if [ -n "$primary" ]; then
+        touch "$dir/replica"
+        server_id=$((2 + RANDOM % 100000))
+    fi
     printf '%s\n' --datadir="$dir/data" --socket="$sock" --bind-address=127.0.0.1 \
-        --server-id=1 "${binlog[@]}" "${asroot[@]}" --innodb-buffer-pool-size=256M \
+        --server-id="$server_id" "${binlog[@]}" "${asroot[@]}" --innodb-buffer-pool-size=256M \
         --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 --skip-name-resolve \
         --max-connections=200 --character-set-server=utf8mb4 \
         --collation-server=utf8mb4_general_ci "${pfs[@]}" "${extra[@]}" >"$dir/mariadbd.args"
@@ -210,8 +231,21 @@ do_start() {
     mariadb --no-defaults --protocol=tcp -h127.0.0.1 -P"$port" -uroot -e 'SELECT 1' test \
         >/dev/null || rig_die "root cannot connect over TCP to 127.0.0.1:$port"
 
+    if [ -n "$primary" ]; then
+        local pport
+        pport=$(cat "$primary/port" 2>/dev/null) || rig_die "$primary is not a running rig"
+        client -e "CHANGE MASTER TO master_host = '127.0.0.1', master_port = $pport,
+                   master_user = 'root', master_use_gtid = slave_pos,
+                   master_heartbeat_period = 1;
+                   START SLAVE"
+        for _ in $(seq 1 100); do
+            [ "$(client -N -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+                               WHERE USER = 'system user'")" -ge 2 ] && break
+            sleep 0.1
+        done
+    fi
     write_env
-    rig_log "mariadb $(client -N -e 'SELECT VERSION()') up on 127.0.0.1:$port (data in $dir/data)"
+    rig_log "mariadb $(client -N -e 'SELECT VERSION()') up on 127.0.0.1:$port (data in $dir/data)${primary:+, replica of $primary}"
 }
 
 do_restart() {
@@ -240,7 +274,7 @@ do_restart() {
 }
 
 case "$cmd" in
-start) do_start ;;
+start | start-replica) do_start ;;
 stop) do_stop ;;
 restart) do_restart ;;
 *) usage ;;
