@@ -32,6 +32,7 @@ static const char usage_text[] =
     "every command but ctl also takes:\n"
     "  --config FILE                read options from FILE ([livemig] and [COMMAND]\n"
     "                               sections, keys are long option names); flags win\n"
+    "  --section NAME               also read FILE's section [NAME] (one migration)\n"
     "\n"
     "migrate options:\n"
     "  --execute                    migrate (default: validate and print the plan)\n"
@@ -461,10 +462,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "ctl") == 0)
         return cmd_ctl(argc - 1, argv + 1);
     {
-        lm_cfg_args cfg = {NULL, NULL, 0, 0};
+        lm_cfg_args cfg;
         char **cargv = NULL;
         int cargc = 0, rc;
 
+        memset(&cfg, 0, sizeof(cfg));
         rc = lm_cfg_args_apply(argc - 1, argv + 1, &cfg, &cargc, &cargv);
         if (rc == 0)
             rc = run_command(cargc, cargv);

@@ -46,7 +46,8 @@ void lm_status_destroy(lm_status *st)
 void lm_status_json(lm_status *st, lm_buf *out)
 {
     pthread_mutex_lock(&st->mu);
-    lm_buf_printf(out, "{\"state\":\"%s\",\"table\":", lm_state_name(st->state));
+    lm_buf_printf(out, "{\"schema\":%d,\"state\":\"%s\",\"table\":", LM_LOG_JSON_SCHEMA,
+                  lm_state_name(st->state));
     lm_buf_json_str(out, st->table, strlen(st->table));
     lm_buf_printf(out,
                   ",\"rows_copied\":%llu,\"rows_estimated\":%llu,\"changes_applied\":%llu,"

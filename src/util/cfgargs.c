@@ -55,8 +55,10 @@ static int cfg_key(void *ctx, const char *section, const char *key, const char *
     if (*section == '\0')
         return lm_err_set(err, LM_EINVAL, "line %d: '%s' is outside a section ([livemig] or [%s])",
                           line, key, a->cmd);
-    if (strcmp(section, "livemig") != 0 && strcmp(section, a->cmd) != 0)
-        return 0; /* the section of another command */
+    if (a->section && strcmp(section, a->section) == 0)
+        a->found++;
+    if (strcmp(section, a->pass) != 0)
+        return 0; /* another section, or this one in another pass */
     if (strcmp(key, "config") == 0 || strcmp(key, "help") == 0 || strcmp(key, "version") == 0)
         return lm_err_set(err, LM_EINVAL, "line %d: '%s' is not allowed in a config file", line,
                           key);
@@ -101,6 +103,7 @@ int lm_cfg_args_apply(int argc, char **argv, lm_cfg_args *a, int *out_argc, char
     int i, n = 0;
 
     a->cmd = argv[0];
+    a->section = NULL;
     v = calloc((size_t)argc + 1, sizeof(*v));
     if (v == NULL) {
         fprintf(stderr, "livemig: out of memory\n");
@@ -114,6 +117,14 @@ int lm_cfg_args_apply(int argc, char **argv, lm_cfg_args *a, int *out_argc, char
             for (; i < argc; i++)
                 v[n++] = argv[i];
             break;
+        }
+        if (strcmp(argv[i], "--section") == 0 || strncmp(argv[i], "--section=", 10) == 0) {
+            if (argv[i][9] == '\0' && i + 1 >= argc) {
+                fprintf(stderr, "livemig: --section needs a NAME\n");
+                goto fail;
+            }
+            a->section = argv[i][9] == '=' ? argv[i] + 10 : argv[++i];
+            continue;
         }
         if (strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc) {
@@ -133,15 +144,31 @@ int lm_cfg_args_apply(int argc, char **argv, lm_cfg_args *a, int *out_argc, char
         }
         path = p;
     }
+    if (a->section && path == NULL) {
+        fprintf(stderr, "livemig: --section goes with --config FILE\n");
+        goto fail;
+    }
     if (path != NULL) {
+        const char *passes[3] = {"livemig", a->cmd, a->section};
         char **all;
         int j;
 
-        if (lm_ini_parse_file(path, cfg_key, a, &err) < 0) {
-            if (strncmp(err.msg, "line ", 5) == 0)
-                fprintf(stderr, "livemig: config file %s, %s\n", path, err.msg);
-            else
-                fprintf(stderr, "livemig: %s\n", err.msg);
+        /* One pass per section, so that the order of precedence does not
+         * depend on the order of the sections in the file. */
+        for (j = 0; j < 3 && passes[j]; j++) {
+            a->pass = passes[j];
+            a->found = 0;
+            if (lm_ini_parse_file(path, cfg_key, a, &err) < 0) {
+                if (strncmp(err.msg, "line ", 5) == 0)
+                    fprintf(stderr, "livemig: config file %s, %s\n", path, err.msg);
+                else
+                    fprintf(stderr, "livemig: %s\n", err.msg);
+                goto fail;
+            }
+        }
+        if (a->section && a->found == 0) {
+            fprintf(stderr, "livemig: config file %s has no section [%s] (or it is empty)\n", path,
+                    a->section);
             goto fail;
         }
         all = calloc((size_t)n + a->n + 1, sizeof(*all));

@@ -57,4 +57,22 @@ rc=0
 rc=0
 "$LIVEMIG" migrate --config "$WORK/nonexistent.ini" 2>"$WORK/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'cannot open config file' "$WORK/err" || fail "missing config file"
-pass "--config applies [livemig] and [COMMAND] keys, flags win, errors name file and line"
+# --section NAME: one migration's section wins over [COMMAND], wherever it is.
+cat >"$WORK/s.ini" <<'INI'
+[orders]
+format = text
+[dump]
+format = yaml
+INI
+"$LIVEMIG" dump --config "$WORK/s.ini" /dev/null 2>"$WORK/err" || true
+grep -q 'text or json' "$WORK/err" || fail "[dump] of s.ini not applied: $(cat "$WORK/err")"
+"$LIVEMIG" dump --config "$WORK/s.ini" --section orders /dev/null 2>"$WORK/err" || true
+! grep -q 'text or json' "$WORK/err" || fail "--section did not win: $(cat "$WORK/err")"
+rc=0
+"$LIVEMIG" dump --config "$WORK/s.ini" --section nope /dev/null 2>"$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'no section \[nope\]' "$WORK/err" || fail "missing section: $(cat "$WORK/err")"
+rc=0
+"$LIVEMIG" dump --section orders /dev/null 2>"$WORK/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'goes with --config' "$WORK/err" || fail "--section alone accepted"
+pass "--config applies [livemig] and [COMMAND] keys, --section [NAME] over them, flags win," \
+    "errors name file and line"

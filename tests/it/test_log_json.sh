@@ -14,7 +14,7 @@ check_json_lines() {
     python3 - "$WORK/livemig.err" "$1" <<'PY'
 import json, sys
 path, what = sys.argv[1], sys.argv[2]
-STATUS = {"state", "table", "rows_copied", "rows_estimated", "changes_applied",
+STATUS = {"schema", "state", "table", "rows_copied", "rows_estimated", "changes_applied",
           "lag_seconds", "throttled", "verify_seconds", "elapsed_seconds", "settings"}
 logs = progress = errors = 0
 with open(path, encoding="utf-8") as f:

@@ -129,7 +129,7 @@ static void test_status_json(void **state)
     st.changes_applied = 7;
     snprintf(st.throttled, sizeof(st.throttled), "max-lag");
     lm_status_json(&st, &b);
-    assert_non_null(strstr(b.data, "\"state\":\"copying\""));
+    assert_non_null(strstr(b.data, "{\"schema\":1,\"state\":\"copying\""));
     assert_non_null(strstr(b.data, "\"rows_copied\":42"));
     assert_non_null(strstr(b.data, "\"rows_estimated\":100"));
     assert_non_null(strstr(b.data, "\"changes_applied\":7"));
