@@ -31,4 +31,8 @@ void lm_buf_free(lm_buf *b);
 /* Take ownership of the data (caller frees); buffer is reset. */
 char *lm_buf_detach(lm_buf *b);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes; 1 for ASCII),
+ * 0 if invalid (overlong, surrogate, above U+10FFFF, cut short). */
+size_t lm_utf8_seq_len(const unsigned char *s, size_t n);
+
 #endif

@@ -1,5 +1,6 @@
 /* Pointer-based JSON pieces (jsonw.h). */
 #include "binlog/jsonw.h"
+#include "livemig/buf.h"
 #include "binlog/dtoa.h"
 #include "binlog/textfmt.h"
 
@@ -110,37 +111,6 @@ static inline uint64_t special8(uint64_t w)
            high;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-    size_t len, i;
-    uint32_t cp;
-
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 char *lm_jw_plain(char *q, const uint8_t *s, size_t n, int utf8)
 {
     size_t i = 0, len;
@@ -169,7 +139,7 @@ char *lm_jw_plain(char *q, const uint8_t *s, size_t n, int utf8)
             *q++ = (char)s[i++];
             continue;
         }
-        if (!utf8 || (len = utf8_len(s + i, n - i)) == 0)
+        if (!utf8 || (len = lm_utf8_seq_len(s + i, n - i)) == 0)
             return NULL;
         while (len--)
             *q++ = (char)s[i++];

@@ -97,8 +97,18 @@ static int discovered_replicas(lm_run *r, lm_err *err)
     lm_dsn dsn;
     int rc;
 
-    if ((rc = lm_mysql_replica_hosts(r->c, &hosts, &ports, &n, err)) < 0)
+    if ((rc = lm_mysql_replica_hosts(r->c, &hosts, &ports, &n, err)) < 0) {
+        /* MariaDB wants REPLICATION MASTER ADMIN for SHOW SLAVE HOSTS: not a
+         * reason to refuse the migration (preflight checks what it needs). */
+        if (err->server_errno == 1227 || err->server_errno == 1045) {
+            lm_warn("cannot list the replicas (%s): their lag is not watched; name them with "
+                    "--replicas",
+                    err->msg);
+            lm_err_clear(err);
+            rc = 0;
+        }
         goto cleanup;
+    }
     if ((r->replicas = calloc(n ? n : 1, sizeof(*r->replicas))) == NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;

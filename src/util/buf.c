@@ -81,8 +81,7 @@ int lm_buf_hex(lm_buf *b, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t lm_utf8_seq_len(const unsigned char *s, size_t n)
 {
     size_t len, i;
     unsigned int cp;
@@ -142,7 +141,7 @@ int lm_buf_json_str(lm_buf *b, const char *s, size_t len)
                 break;
             }
             i++;
-        } else if ((n = utf8_seq_len(p + i, len - i)) == 0) {
+        } else if ((n = lm_utf8_seq_len(p + i, len - i)) == 0) {
             lm_buf_puts(b, "\xEF\xBF\xBD");
             i++;
         } else {

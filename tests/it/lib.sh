@@ -479,6 +479,11 @@ migrate_kill9() {
     LM_PID=
 }
 
+# ctl COMMAND: send a control command to the background livemig.
+ctl() {
+    "$LIVEMIG" ctl "$LM_SOCK" "$@"
+}
+
 # lm_status: ask the background livemig for its status; sets LM_STATUS (the
 # JSON), LM_STATE and LM_COPIED. 1 when it does not answer.
 lm_status() {

@@ -16,11 +16,6 @@ COLS=$TYPES_COLUMNS
 LOCK_TIMEOUT=1
 
 make_types_table t_base "$ROWS"
-reload() {
-    drop_with_helpers t r
-    clone_table t_base t
-    clone_table t_base r
-}
 # blocker SECONDS: a session that reads t in a transaction and keeps it open.
 BLOCKER_PID=
 blocker() {
@@ -37,7 +32,7 @@ at_exit _blocker_kill
 
 # start_to_postponed: workload on t/r and a migration held before its cutover.
 start_to_postponed() {
-    reload
+    reload_pair t_base t r
     workload_start t r --threads 2 --tps 200 --seed "$1"
     touch "$POSTPONE"
     shift

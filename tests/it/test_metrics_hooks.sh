@@ -18,14 +18,6 @@ MARKS=$WORK/marks
 PROM=$WORK/livemig.prom
 
 make_types_table t_base "$ROWS"
-reload() {
-    drop_with_helpers t r
-    clone_table t_base t
-    clone_table t_base r
-}
-ctl() {
-    "$LIVEMIG" ctl "$LM_SOCK" "$@"
-}
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -96,7 +88,7 @@ wait_file() {
 }
 
 # ---------------------------------------------------------------- 1. metrics, hooks, the gate
-reload
+reload_pair t_base t r
 hook on-start 'echo "starting $LIVEMIG_TABLE"'
 hook on-throttle ''
 hook on-copy-complete ''
@@ -202,7 +194,7 @@ pass "cut over once the gate exits 0; on-success ran; final textfile: done, stal
     livemig_cutover_stall_seconds)s, $(prom "$PROM" livemig_chunks_total) chunks"
 
 # ---------------------------------------------------------------- 2. `cutover` overrides, a slow hook
-reload
+reload_pair t_base t r
 rm -rf "$HOOKS" "$MARKS"
 hook on-start 'sleep 30'
 hook on-before-cutover 'exit 1'
@@ -221,7 +213,7 @@ assert_tables_equal t "$COLS" r "$COLS"
 pass "a hook past --hook-timeout is killed with a warning; \`cutover\` overrides on-before-cutover"
 
 # ---------------------------------------------------------------- 3. on-failure
-reload
+reload_pair t_base t r
 snapshot_table t
 rm -rf "$HOOKS" "$MARKS"
 hook on-failure ''

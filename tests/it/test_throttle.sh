@@ -17,14 +17,6 @@ POSTPONE=$WORK/postpone.flag
 COLS=$TYPES_COLUMNS
 
 make_types_table t_base "$ROWS"
-reload() {
-    drop_with_helpers t r
-    clone_table t_base t
-    clone_table t_base r
-}
-ctl() {
-    "$LIVEMIG" ctl "$LM_SOCK" "$@"
-}
 # spike N SECONDS: N sessions running SELECT SLEEP(SECONDS) in the background.
 SPIKE_PIDS=()
 spike() {
@@ -42,7 +34,7 @@ spike_wait() {
 at_exit spike_wait
 
 # ---------------------------------------------------------------- 1. --max-load and the socket
-reload
+reload_pair t_base t r
 workload_start t r --threads 2 --tps 200 --seed 77
 touch "$FLAG" "$POSTPONE"
 migrate_bg --table t --alter "$ALTER" --execute --chunk-size 200 --max-load 'Threads_running=10' \
@@ -96,7 +88,7 @@ assert_tables_equal t "$COLS" r "$COLS"
 pass "postponed from the socket, cut over on \`cutover\`, table equals the reference"
 
 # ---------------------------------------------------------------- 2. --critical-load
-reload
+reload_pair t_base t r
 snapshot_table t
 touch "$FLAG"
 migrate_bg --table t --alter "$ALTER" --execute --critical-load 'Threads_running=10' \
@@ -112,7 +104,7 @@ pass "critical load stops the migration (exit 1), table untouched: $(grep -o 'cr
     "$WORK/livemig.err" | head -n 1)"
 
 # ---------------------------------------------------------------- 3. --critical-load-hibernate
-reload
+reload_pair t_base t r
 touch "$FLAG"
 migrate_bg --table t --alter "$ALTER" --execute --critical-load 'Threads_running=10' \
     --critical-load-hibernate 2 --throttle-flag "$FLAG"
@@ -127,7 +119,7 @@ assert_tables_equal t "$COLS" r "$COLS"
 pass "with --critical-load-hibernate the migration waits the load out and completes"
 
 # ---------------------------------------------------------------- 4. --throttle-query
-reload
+reload_pair t_base t r
 sql "DROP TABLE IF EXISTS thr; CREATE TABLE thr (x int); INSERT INTO thr VALUES (1)"
 migrate_bg --table t --alter "$ALTER" --execute --throttle-query 'SELECT COUNT(*) FROM test.thr'
 wait_stderr 'throttled: throttle-query' 30
@@ -141,7 +133,7 @@ assert_tables_equal t "$COLS" r "$COLS"
 pass "--throttle-query pauses the copy until it returns 0"
 
 # ---------------------------------------------------------------- 5. refusals
-reload
+reload_pair t_base t r
 snapshot_table t
 expect_refusal "an unknown status variable" 'no status variable No_such_var' \
     migrate --dsn "$MARIADB_DSN" --table t --alter "$ALTER" --execute --max-load 'No_such_var=3'
