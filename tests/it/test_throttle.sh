@@ -28,7 +28,8 @@ spike() {
     log "load spike: $1 sessions for $2 s"
 }
 spike_wait() {
-    wait "${SPIKE_PIDS[@]}" 2>/dev/null || true
+    # (a bare `wait` would wait for every child)
+    [ ${#SPIKE_PIDS[@]} -eq 0 ] || wait "${SPIKE_PIDS[@]}" 2>/dev/null || true
     SPIKE_PIDS=()
 }
 at_exit spike_wait
