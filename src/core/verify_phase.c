@@ -6,30 +6,32 @@
 #include "livemig/log.h"
 #include "livemig/verify.h"
 
-#define VERIFY_PASSES 3
+#define VERIFY_PASSES    3
+#define VERIFY_CHUNK_MAX 100000
 
 /* Bring the shadow exactly to pos: every change ending at or before it is
  * applied and none after it (this thread is the only applier). */
 static int apply_to(lm_run *r, const lm_binlog_pos *pos, lm_err *err)
 {
     lm_binlog_pos recv;
+    bool queued;
     size_t n;
     int rc;
 
     for (;;) {
-        if ((rc = lm_run_check_stop(r, err)) < 0 ||
-            (rc = lm_run_apply_upto(r, pos, 20, &n, err)) < 0)
+        if ((rc = lm_run_check_stop(r, err)) < 0)
+            return rc;
+        lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
+        /* Wait for the stream only while it is behind pos: on an idle
+         * server a wait would last its whole timeout, for every chunk. */
+        queued = lm_binlog_pos_cmp(&recv, pos) >= 0;
+        if ((rc = lm_run_apply_upto(r, pos, queued ? 0 : 20, &n, err)) < 0)
             return rc;
         if (n > 0)
             continue;
-        lm_queue_peek(&r->q, &recv, NULL, NULL, NULL);
-        if (lm_binlog_pos_cmp(&recv, pos) < 0) {
-            lm_run_progress(r, false);
-            continue;
-        }
-        /* Everything up to pos is queued now; take what came in since. */
-        if ((rc = lm_run_apply_upto(r, pos, 0, &n, err)) < 0 || n == 0)
-            return rc;
+        if (queued)
+            return 0; /* everything up to pos is queued and applied */
+        lm_run_progress(r, false);
     }
 }
 
@@ -115,6 +117,7 @@ cleanup:
 /* Compare table and shadow, chunk by chunk, while changes keep flowing. */
 int lm_run_verify(lm_run *r, lm_err *err)
 {
+    size_t vchunk;
     lm_mysql_verify *v = NULL;
     unsigned long long chunks = 0, rows = 0;
     double since = lm_now(), t0 = since;
@@ -131,11 +134,15 @@ int lm_run_verify(lm_run *r, lm_err *err)
                 r->plan->src->name);
         return 0;
     }
+    /* A checksum chunk costs a snapshot, two queries and a catch-up
+     * whatever its size: ten copy chunks per verify chunk keep that
+     * overhead small and each snapshot still short. */
+    vchunk = r->o->chunk_size < VERIFY_CHUNK_MAX / 10 ? r->o->chunk_size * 10 : VERIFY_CHUNK_MAX;
     lm_run_set_state(r, LM_STATE_VERIFYING);
     lm_run_progress(r, true);
     lm_info("verifying %s against %s in chunks of %zu rows", r->plan->shadow_name,
-            r->plan->src->name, r->o->chunk_size);
-    if ((rc = lm_mysql_verify_new(&v, &r->dsn, r->plan, r->o->chunk_size, err)) < 0)
+            r->plan->src->name, vchunk);
+    if ((rc = lm_mysql_verify_new(&v, &r->dsn, r->plan, vchunk, err)) < 0)
         goto cleanup;
     while ((rc = verify_one(r, v, &since, err)) == 1) {
         chunks++;

@@ -6,9 +6,10 @@
 #  2. a migration under a live workload verifies and cuts over (status has
 #     verify_seconds, the table equals its reference);
 #  3. an injected fault (LIVEMIG_TEST_DROP_CHANGE drops one applied change)
-#     is caught: the chunk is re-copied and the migration ends right; with
-#     re-copies disabled (LIVEMIG_TEST_NO_RECOPY) it fails after 3 passes,
-#     exit 1, table untouched; with --no-verify the fault reaches the table.
+#     is caught (copy chunks of 100 rows, so verify chunks of 1,000): the
+#     chunk is re-copied and the migration ends right; with re-copies
+#     disabled (LIVEMIG_TEST_NO_RECOPY) it fails after 3 passes, exit 1,
+#     table untouched; with --no-verify the fault reaches the table.
 . "$(dirname "$0")/lib.sh"
 
 ROWS=5000
@@ -107,7 +108,7 @@ fault_run() {
         rm -f "$flag"
     ) &
     local helper=$!
-    migrate --table t --alter 'ADD COLUMN c_new int NULL' --execute --chunk-size 1000 \
+    migrate --table t --alter 'ADD COLUMN c_new int NULL' --execute --chunk-size 100 \
         --postpone-cutover-flag "$flag" "$@"
     wait "$helper"
 }
