@@ -29,7 +29,7 @@ static kv_style key_style(const lm_column *col)
     return KV_TEXT;
 }
 
-static int put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *v, size_t len)
+int lm_my_put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *v, size_t len)
 {
     switch (key_style(col)) {
     case KV_NUMBER:
@@ -48,7 +48,7 @@ static int put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *
     }
 }
 
-static void put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr)
+void lm_my_put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr)
 {
     for (size_t i = 0; i < t->nkey; i++) {
         const lm_column *col = &t->cols[t->key_cols[i]];
@@ -60,11 +60,8 @@ static void put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr)
     }
 }
 
-/* Row comparison key (op) vals, expanded so the range optimizer uses the
- * index: (a > x) OR (a = x AND b > y) … ; with `inclusive` the last column
- * compares with op= (for the chunk's upper bound). */
-static int put_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char **vals, size_t *lens,
-                     const char *op, bool inclusive)
+int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char *const *names,
+                        char *const *vals, const size_t *lens, const char *op, bool inclusive)
 {
     lm_buf_putc(b, '(');
     for (size_t i = 0; i < t->nkey; i++) {
@@ -73,12 +70,12 @@ static int put_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char **vals, si
             const lm_column *col = &t->cols[t->key_cols[j]];
             if (j)
                 lm_buf_puts(b, " AND ");
-            lm_mysql_quote_ident(b, col->name);
+            lm_mysql_quote_ident(b, names ? names[j] : col->name);
             if (j < i)
                 lm_buf_puts(b, " = ");
             else
                 lm_buf_printf(b, " %s%s ", op, inclusive && i + 1 == t->nkey ? "=" : "");
-            if (put_key_value(b, c, col, vals[j], lens[j]) < 0)
+            if (lm_my_put_key_value(b, c, col, vals[j], lens[j]) < 0)
                 return LM_EINVAL;
         }
         lm_buf_putc(b, ')');
@@ -117,17 +114,17 @@ static int find_upper(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, size_
 
     *found = false;
     lm_buf_puts(&q, "SELECT ");
-    put_key_cols(&q, t, true);
+    lm_my_put_key_cols(&q, t, true);
     put_from(&q, t);
     if (cp->last_key) {
         lm_buf_puts(&q, " WHERE ");
-        if (put_range(&q, c, t, cp->last_key, cp->last_key_len, ">", false) < 0) {
+        if (lm_my_put_key_range(&q, c, t, NULL, cp->last_key, cp->last_key_len, ">", false) < 0) {
             rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
             goto cleanup;
         }
     }
     lm_buf_puts(&q, " ORDER BY ");
-    put_key_cols(&q, t, false);
+    lm_my_put_key_cols(&q, t, false);
     lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", chunk - 1);
     if (q.oom) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
@@ -194,11 +191,12 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
     put_from(&q, s);
     if (cp->last_key || upper)
         lm_buf_puts(&q, " WHERE ");
-    if (cp->last_key && put_range(&q, c, s, cp->last_key, cp->last_key_len, ">", false) < 0)
+    if (cp->last_key &&
+        lm_my_put_key_range(&q, c, s, NULL, cp->last_key, cp->last_key_len, ">", false) < 0)
         goto bad;
     if (cp->last_key && upper)
         lm_buf_puts(&q, " AND ");
-    if (upper && put_range(&q, c, s, upper, upper_len, "<", true) < 0)
+    if (upper && lm_my_put_key_range(&q, c, s, NULL, upper, upper_len, "<", true) < 0)
         goto bad;
     lm_buf_puts(&q, " LOCK IN SHARE MODE");
     if (q.oom) {

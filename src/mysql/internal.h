@@ -108,4 +108,17 @@ int lm_my_literal(lm_buf *b, const lm_value *v, const lm_column *col, lm_err *er
 /* Two values equal as stored bytes/numbers (used to see a key change). */
 bool lm_my_value_eq(const lm_value *a, const lm_value *b);
 
+/* ---- key ranges (copy.c), shared by the copy and the verification ---- */
+/* A key value read back as text, written as a literal for the next query
+ * (numbers as digits, ENUM/SET as their index, bytes as hex). */
+int lm_my_put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *v, size_t len);
+/* The key columns of t, comma-separated; select_expr reads ENUM/SET as their index (+ 0). */
+void lm_my_put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr);
+/* Row comparison key (op) vals, expanded so the range optimizer uses the
+ * index: (a > x) OR (a = x AND b > y) …; with inclusive the last column
+ * compares with op= (a chunk's upper bound). names[j] names key column j
+ * (the shadow's names), or NULL for t's own. */
+int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char *const *names,
+                        char *const *vals, const size_t *lens, const char *op, bool inclusive);
+
 #endif

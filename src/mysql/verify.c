@@ -45,62 +45,11 @@ static void keyval_free(keyval *k, size_t n)
     k->len = NULL;
 }
 
-/* ENUM/SET keys are read and compared as their index (col + 0). */
-static bool key_numeric(const lm_column *c)
-{
-    return strcasecmp(c->data_type, "enum") == 0 || strcasecmp(c->data_type, "set") == 0;
-}
-
-static bool key_hex(const lm_column *c)
-{
-    const char *t = c->data_type;
-    return strcasecmp(t, "bit") == 0 || strcasecmp(t, "binary") == 0 ||
-           strcasecmp(t, "varbinary") == 0 || strstr(t, "blob") != NULL ||
-           (c->charset == NULL && (strstr(t, "char") || strstr(t, "text")));
-}
-
-static int put_key_value(lm_buf *b, MYSQL *c, const lm_column *col, const char *v, size_t len)
-{
-    if (key_numeric(col)) {
-        for (size_t i = 0; i < len; i++)
-            if (v[i] < '0' || v[i] > '9')
-                return LM_EINVAL;
-        return lm_buf_append(b, v, len);
-    }
-    if (key_hex(col)) {
-        if (len == 0)
-            return lm_buf_puts(b, "''");
-        lm_buf_puts(b, "X'");
-        lm_buf_hex(b, (const uint8_t *)v, len);
-        return lm_buf_putc(b, '\'');
-    }
-    return lm_my_put_str(b, c, v, len);
-}
-
-/* (a op x) OR (a = x AND b op y) …, like copy.c; names of one side. */
 static int put_range(lm_buf *b, const lm_mysql_verify *v, bool src, const keyval *k, const char *op,
                      bool inclusive)
 {
-    const lm_table_def *t = v->p->src;
-
-    lm_buf_putc(b, '(');
-    for (size_t i = 0; i < t->nkey; i++) {
-        lm_buf_puts(b, i ? " OR (" : "(");
-        for (size_t j = 0; j <= i; j++) {
-            const lm_column *col = &t->cols[t->key_cols[j]];
-            if (j)
-                lm_buf_puts(b, " AND ");
-            lm_mysql_quote_ident(b, src ? col->name : v->dst_key[j]);
-            if (j < i)
-                lm_buf_puts(b, " = ");
-            else
-                lm_buf_printf(b, " %s%s ", op, inclusive && i + 1 == t->nkey ? "=" : "");
-            if (put_key_value(b, v->c, col, k->v[j], k->len[j]) < 0)
-                return LM_EINVAL;
-        }
-        lm_buf_putc(b, ')');
-    }
-    return lm_buf_putc(b, ')');
+    return lm_my_put_key_range(b, v->c, v->p->src, src ? NULL : v->dst_key, k->v, k->len, op,
+                               inclusive);
 }
 
 static int put_where(lm_buf *b, const lm_mysql_verify *v, bool src)
@@ -125,19 +74,6 @@ static void put_from(lm_buf *b, const lm_table_def *t, bool force_key)
         lm_buf_puts(b, " FORCE INDEX (");
         lm_mysql_quote_ident(b, t->key_name);
         lm_buf_putc(b, ')');
-    }
-}
-
-static void put_key_list(lm_buf *b, const lm_mysql_verify *v, bool select_expr)
-{
-    const lm_table_def *t = v->p->src;
-
-    for (size_t i = 0; i < t->nkey; i++) {
-        const lm_column *col = &t->cols[t->key_cols[i]];
-        lm_buf_puts(b, i ? ", " : "");
-        lm_mysql_quote_ident(b, col->name);
-        if (select_expr && key_numeric(col))
-            lm_buf_puts(b, " + 0");
     }
 }
 
@@ -269,7 +205,7 @@ static int find_upper(lm_mysql_verify *v, lm_err *err)
     if (v->one_chunk)
         return 0;
     lm_buf_puts(&q, "SELECT ");
-    put_key_list(&q, v, true);
+    lm_my_put_key_cols(&q, v->p->src, true);
     put_from(&q, t, true);
     if (v->lo.v) {
         lm_buf_puts(&q, " WHERE ");
@@ -279,7 +215,7 @@ static int find_upper(lm_mysql_verify *v, lm_err *err)
         }
     }
     lm_buf_puts(&q, " ORDER BY ");
-    put_key_list(&q, v, false);
+    lm_my_put_key_cols(&q, v->p->src, false);
     lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", v->chunk - 1);
     if (q.oom) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
