@@ -18,11 +18,6 @@ struct lm_replica {
     MYSQL *c;
 };
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* The primary's credentials, another host and port. */
 static int dsn_for(const lm_dsn *primary, const char *host, unsigned port, lm_dsn *out, lm_err *err)
 {
@@ -33,7 +28,7 @@ static int dsn_for(const lm_dsn *primary, const char *host, unsigned port, lm_ds
         (primary->user && !(out->user = strdup(primary->user))) ||
         (primary->password && !(out->password = strdup(primary->password))) ||
         (primary->db && !(out->db = strdup(primary->db))) ||
-        (primary->defaults_file && !(out->defaults_file = dup_or_null(primary->defaults_file))))
+        (primary->defaults_file && !(out->defaults_file = strdup(primary->defaults_file))))
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     return 0;
 }

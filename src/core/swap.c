@@ -103,7 +103,7 @@ static bool handle_blockers(lm_run *r, double blocked_since)
         if (b[i].seconds < r->o->cutover_lock_timeout)
             continue;
         lm_warn("cutover: killing session %llu, which has held %s.%s up for %.0fs "
-                "(--kill-blockers-after %g)",
+                "(--kill-blockers-after %g); the next attempt follows at once",
                 b[i].id, r->plan->src->db, r->plan->src->name, waited, after);
         if (lm_mysql_kill(r->c, b[i].id, &e) < 0)
             lm_warn("cutover: could not kill session %llu: %s", b[i].id, e.msg);
