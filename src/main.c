@@ -48,7 +48,9 @@ static const char usage_text[] =
     "  --throttle-query SQL         pause the copy while SQL returns non-zero\n"
     "  --nice-ratio R               rest R times each chunk's duration after it\n"
     "  --postpone-cutover-flag FILE cutover waits while FILE exists\n"
-    "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n"
+    "  --cutover-lock-timeout SECS  longest write block at cutover (default 3)\n";
+/* Split: C11 compilers need only support string literals of 4095 bytes. */
+static const char usage_text2[] =
     "  --cutover-retries N          cutover attempts (default 10)\n"
     "  --kill-blockers-after SECS   KILL sessions holding up the cutover this long\n"
     "  --control-socket PATH        status/throttle/resume/chunk-size=N/cutover/abort\n"
@@ -57,6 +59,11 @@ static const char usage_text[] =
     "  --hooks-dir DIR              run DIR/on-<event> (on-start, on-copy-complete,\n"
     "                               on-before-cutover, on-success, on-failure, on-throttle)\n"
     "  --hook-timeout SECS          kill a hook after this long (default 60)\n"
+    "  --fill-from 'CHILD ON CHILD.COL = T.KEY: col [AS new], ...'\n"
+    "                               fill new columns from a 1:1 child table, kept in\n"
+    "                               sync from both tables' changes (repeatable)\n"
+    "  --foreign-keys refuse|rebuild  tables referencing T: refuse (default) or\n"
+    "                               re-point their constraints right after the swap\n"
     "  --drop-old                   drop the old table after cutover\n"
     "  --no-verify                  skip the checksum of table and shadow before cutover\n"
     "  --force                      drop the leftovers of an interrupted run, start over\n"
@@ -76,6 +83,12 @@ static const char usage_text[] =
     "  --log-format text|json       log and progress format\n"
     "  --verbose                    debug logging\n"
     "exit codes: 0 done (or dry run), 1 failed or aborted (table unchanged), 2 refused\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+    fputs(usage_text2, f);
+}
 
 static void on_signal(int sig)
 {
@@ -151,7 +164,9 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_MLISTEN,
         O_MTEXT,
         O_HOOKS,
-        O_HOOKTO
+        O_HOOKTO,
+        O_FILL,
+        O_FKS
     };
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, O_DSN},
@@ -191,6 +206,8 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"metrics-textfile", required_argument, NULL, O_MTEXT},
         {"hooks-dir", required_argument, NULL, O_HOOKS},
         {"hook-timeout", required_argument, NULL, O_HOOKTO},
+        {"fill-from", required_argument, NULL, O_FILL},
+        {"foreign-keys", required_argument, NULL, O_FKS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -329,13 +346,29 @@ static int migrate_args(int argc, char **argv, const char **files)
             if (parse_double(optarg, &o.hook_timeout) < 0 || o.hook_timeout < 0.1)
                 return bad_value("hook-timeout", optarg);
             break;
+        case O_FILL:
+            if (o.nfill_from == sizeof(o.fill_from) / sizeof(o.fill_from[0])) {
+                fprintf(stderr, "livemig: at most %zu --fill-from\n", o.nfill_from);
+                return 2;
+            }
+            o.fill_from[o.nfill_from++] = optarg;
+            break;
+        case O_FKS:
+            if (strcmp(optarg, "rebuild") != 0 && strcmp(optarg, "refuse") != 0)
+                return bad_value("foreign-keys", optarg);
+            o.fk_rebuild = strcmp(optarg, "rebuild") == 0;
+            break;
         case 'h':
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             return 0;
         default:
-            fputs(usage_text, stderr);
+            print_usage(stderr);
             return 2;
         }
+    }
+    if (o.nfill_from > 0 && o.nchanges_from > 0) {
+        fprintf(stderr, "livemig: --fill-from does not work with --changes-from\n");
+        return 2;
     }
     /* `--changes-from a b c`: the words after the first file are files too. */
     while (o.nchanges_from > 0 && optind < argc)
@@ -447,12 +480,12 @@ int main(int argc, char **argv)
     lm_log_setup(LM_LOG_INFO, false);
 
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return 2;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {

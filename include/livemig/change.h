@@ -7,6 +7,8 @@
 
 typedef struct lm_change {
     lm_row_op op;
+    /* Which table: 0 the migrated one, i + 1 the child of plan fill i. */
+    unsigned source;
     lm_row *before;    /* UPDATE, DELETE; owned */
     lm_row *after;     /* INSERT, UPDATE; owned */
     lm_binlog_pos end; /* stream position after the event carrying it */

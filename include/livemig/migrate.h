@@ -47,6 +47,10 @@ typedef struct lm_migrate_opts {
     const char *metrics_textfile; /* PATH rewritten on every progress tick */
     const char *hooks_dir;        /* DIR/on-<event> executables */
     double hook_timeout;          /* seconds before a hook is killed */
+    /* --fill-from specs (issue 7) and what to do with referencing FKs. */
+    const char *fill_from[16];
+    size_t nfill_from;
+    bool fk_rebuild; /* --foreign-keys=rebuild */
 } lm_migrate_opts;
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \

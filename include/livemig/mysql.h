@@ -29,6 +29,9 @@ typedef struct lm_mysql_preflight_opts {
     bool force;   /* drop a leftover _<t>_new from an earlier run */
     bool resume;
     bool no_binlog; /* changes come from files (--changes-from): the server's binlog is not read */
+    const char *const *fills; /* --fill-from specs */
+    size_t nfills;
+    bool fk_rebuild; /* --foreign-keys=rebuild */
 } lm_mysql_preflight_opts;
 
 /* Check server settings, privileges, the table and its key; read both
@@ -110,6 +113,9 @@ typedef struct lm_mysql_cutover_opts {
     bool drop_old;
     bool no_binlog;    /* changes come from files: drain gets no position (NULL) */
     double *blocked_s; /* out (or NULL): how long writes were blocked, when it succeeds */
+    /* out: after a successful swap whose foreign-key work failed, the
+     * statements still to run (malloc'd); the old table is then kept. */
+    char **fk_todo;
 } lm_mysql_cutover_opts;
 
 /* The sentry algorithm (DESIGN.md). One attempt; on failure the table is
@@ -131,6 +137,11 @@ int lm_mysql_blockers(MYSQL *c, const lm_plan *p, lm_blocker *out, size_t cap, s
                       bool *exact, lm_err *err);
 /* KILL CONNECTION id; a session already gone is not an error. */
 int lm_mysql_kill(MYSQL *c, unsigned long long id, lm_err *err);
+
+/* Right after the swap: re-point the children's foreign keys at the new
+ * table and give the table's own their names back. On failure *todo is
+ * the statements still to run (malloc'd, for the operator). */
+int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *plan, char **todo, lm_err *err);
 
 /* Drop helper tables created by this run: the undo. keep_resumable keeps
  * the shadow and the checkpoint (only the sentry goes). */

@@ -67,8 +67,11 @@ int lm_run_start_changes(lm_run *r, const lm_run_files *fp, lm_err *err)
     lm_queue_init(&r->q, 100000);
     lm_queue_set_safe_pos(&r->q, &so.start, "");
     r->queue_ready = true;
-    if ((rc = lm_tail_start(&r->tail, &r->dsn, &so, r->plan->src->db, r->plan->src->name, &r->q,
-                            err)) < 0)
+    const char *also[LM_MAX_FILLS];
+    for (size_t i = 0; i < r->plan->nfill && i < LM_MAX_FILLS; i++)
+        also[i] = r->plan->fills[i].child->name;
+    if ((rc = lm_tail_start(&r->tail, &r->dsn, &so, r->plan->src->db, r->plan->src->name, also,
+                            r->plan->nfill, &r->q, err)) < 0)
         return rc;
     lm_info("migrating %s.%s: binlog from %s:%llu, shadow %s", r->plan->src->db, r->plan->src->name,
             so.start.file, (unsigned long long)so.start.pos, r->plan->shadow_name);

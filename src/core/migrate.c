@@ -355,55 +355,11 @@ static int catch_up_phase(lm_run *r, lm_err *err)
     }
 }
 
-static void print_plan(const lm_plan *p, const lm_migrate_opts *o)
-{
-    const lm_table_def *s = p->src, *d = p->dst;
-
-    printf("livemig plan for %s.%s (dry run: nothing was changed)\n", s->db, s->name);
-    printf("  alter:    %s\n", p->alter);
-    printf("  key:      %s (", s->key_name);
-    for (size_t i = 0; i < s->nkey; i++)
-        printf("%s%s", i ? ", " : "", s->cols[s->key_cols[i]].name);
-    printf(")\n  rows:     ~%llu (estimate)\n", (unsigned long long)s->rows_estimate);
-    printf("  columns:  ");
-    for (size_t i = 0; i < p->nmap; i++) {
-        const char *from = s->cols[p->map[i].src].name, *to = d->cols[p->map[i].dst].name;
-        if (strcmp(from, to) == 0)
-            printf("%s%s", i ? ", " : "", from);
-        else
-            printf("%s%s -> %s", i ? ", " : "", from, to);
-    }
-    printf("\n");
-    for (size_t i = 0; i < s->ncols; i++) {
-        bool mapped = false;
-        for (size_t k = 0; k < p->nmap; k++)
-            mapped |= p->map[k].src == i;
-        if (!mapped)
-            printf("  dropped:  %s\n", s->cols[i].name);
-    }
-    for (size_t i = 0; i < d->ncols; i++) {
-        bool mapped = false;
-        for (size_t k = 0; k < p->nmap; k++)
-            mapped |= p->map[k].dst == i;
-        if (!mapped)
-            printf("  added:    %s %s\n", d->cols[i].name, d->cols[i].column_type);
-    }
-    if (o->nchanges_from)
-        printf("  shadow:   %s, copied in chunks of %zu rows, then the changes of %zu file(s) "
-               "applied\n",
-               p->shadow_name, o->chunk_size, o->nchanges_from);
-    else
-        printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
-               p->shadow_name, o->chunk_size);
-    printf("  cutover:  atomic rename, writes blocked at most %.1fs; old table kept as %s%s\n",
-           o->cutover_lock_timeout, p->old_name, o->drop_old ? " then dropped" : "");
-    printf("run again with --execute to migrate\n");
-}
-
 int lm_migrate_main(const lm_migrate_opts *o)
 {
-    lm_mysql_preflight_opts pf = {o->table, o->alter,  o->execute,
-                                  o->force, o->resume, o->nchanges_from > 0};
+    lm_mysql_preflight_opts pf = {o->table,     o->alter,      o->execute,
+                                  o->force,     o->resume,     o->nchanges_from > 0,
+                                  o->fill_from, o->nfill_from, o->fk_rebuild};
     lm_run_files fp;
     lm_err err = LM_ERR_INIT;
     bool changed = false;
@@ -459,7 +415,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
         goto cleanup;
     }
     if (!o->execute) {
-        print_plan(r.plan, o);
+        lm_run_print_plan(r.plan, o);
         goto cleanup;
     }
     pthread_mutex_lock(&r.st.mu);
@@ -489,7 +445,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     lm_run_set_state(&r, LM_STATE_DONE);
     lm_run_progress(&r, true);
     lm_info("done: %s.%s has the new schema%s", r.plan->src->db, r.plan->src->name,
-            o->drop_old ? "" : "; the old table is kept");
+            o->drop_old && !r.fk_todo ? "" : "; the old table is kept");
 
 cleanup:
     lm_tail_stop(r.tail);
@@ -521,5 +477,10 @@ cleanup:
     lm_dsn_free(&r.dsn);
     free(redacted);
     lm_status_destroy(&r.st);
+    if (r.fk_todo) {
+        /* Logged with the statements by the cutover; the exit says it too. */
+        free(r.fk_todo);
+        return 1;
+    }
     return rc < 0 ? lm_err_exit_code(&err, changed) : 0;
 }

@@ -34,6 +34,14 @@ void lm_plan_free(lm_plan *p)
     free(p->shadow_name);
     free(p->old_name);
     free(p->ckpt_name);
+    for (size_t i = 0; i < p->nfill; i++) {
+        free(p->fills[i].spec);
+        lm_table_def_free(p->fills[i].child);
+        free(p->fills[i].cols);
+    }
+    free(p->fills);
+    lm_fk_free(p->fk_out, p->nfk_out);
+    lm_fk_free(p->fk_in, p->nfk_in);
     free(p);
 }
 

@@ -50,6 +50,7 @@ typedef struct lm_run {
     unsigned long long popped;
     unsigned long long drop_change;
     bool no_recopy;
+    char *fk_todo; /* foreign-key statements left after the swap (the run fails) */
 } lm_run;
 
 /* --changes-from: where the table is, where to stop, and which table of
@@ -127,5 +128,8 @@ void lm_run_textfile(lm_run *r);
 void lm_run_finished(lm_run *r, int rc, const lm_err *err);
 /* The verification phase; 0 when the shadow equals the table (or --no-verify). */
 int lm_run_verify(lm_run *r, lm_err *err);
+
+/* Print the plan of a dry run (plan_print.c). */
+void lm_run_print_plan(const lm_plan *p, const lm_migrate_opts *o);
 
 #endif

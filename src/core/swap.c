@@ -118,7 +118,7 @@ int lm_run_cutover(lm_run *r, lm_err *err)
 {
     double stall = 0, pause = 1.0, blocked_since = 0;
     lm_mysql_cutover_opts co = {r->o->cutover_lock_timeout, r->o->drop_old, lm_run_from_files(r),
-                                &stall};
+                                &stall, &r->fk_todo};
     int rc = 0;
 
     lm_run_set_state(r, LM_STATE_CUTTING_OVER);

@@ -161,13 +161,29 @@ static bool key_changed(const lm_plan *p, const lm_row *before, const lm_row *af
     return false;
 }
 
-static int add_change(batch *b, const lm_change *ch, lm_err *err)
+/* A row written with --fill-from: statements in order, one at a time. */
+static int add_parent_fill(batch *b, const lm_row *r, lm_err *err)
 {
     int rc;
 
+    if ((rc = check_image(b->p, r, err)) < 0 || (rc = flush(b, err)) < 0)
+        return rc;
+    return lm_my_apply_parent(b->c, b->p, r, err);
+}
+
+static int add_change(batch *b, const lm_change *ch, lm_err *err)
+{
+    bool fill = b->p->nfill > 0;
+    int rc;
+
+    if (ch->source != 0) {
+        if ((rc = flush(b, err)) < 0)
+            return rc;
+        return lm_my_apply_child(b->c, b->p, ch, err);
+    }
     switch (ch->op) {
     case LM_ROW_INSERT:
-        return add_replace(b, ch->after, err);
+        return fill ? add_parent_fill(b, ch->after, err) : add_replace(b, ch->after, err);
     case LM_ROW_UPDATE:
         if ((rc = check_image(b->p, ch->before, err)) < 0 ||
             (rc = check_image(b->p, ch->after, err)) < 0)
@@ -175,7 +191,7 @@ static int add_change(batch *b, const lm_change *ch, lm_err *err)
         /* The old key's row must go, or the shadow keeps both versions. */
         if (key_changed(b->p, ch->before, ch->after) && (rc = add_delete(b, ch->before, err)) < 0)
             return rc;
-        return add_replace(b, ch->after, err);
+        return fill ? add_parent_fill(b, ch->after, err) : add_replace(b, ch->after, err);
     case LM_ROW_DELETE:
         return add_delete(b, ch->before, err);
     }

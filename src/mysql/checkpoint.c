@@ -32,6 +32,9 @@ char *lm_mysql_ckpt_fingerprint(const lm_plan *p)
         lm_buf_printf(&b, " %s %s%s", d->cols[i].name, d->cols[i].column_type,
                       d->cols[i].nullable ? " NULL" : "");
     lm_buf_putc(&b, '\n');
+    /* A resume must tail and join the same children. */
+    for (size_t i = 0; i < p->nfill; i++)
+        lm_buf_printf(&b, "fill: %s\n", p->fills[i].spec);
     if (b.oom) {
         lm_buf_free(&b);
         return NULL;

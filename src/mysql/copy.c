@@ -60,8 +60,42 @@ void lm_my_put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr)
     }
 }
 
-int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char *const *names,
-                        char *const *vals, const size_t *lens, const char *op, bool inclusive)
+void lm_my_put_col(lm_buf *b, const char *qual, const char *col)
+{
+    if (qual) {
+        lm_mysql_quote_ident(b, qual);
+        lm_buf_putc(b, '.');
+    }
+    lm_mysql_quote_ident(b, col);
+}
+
+void lm_my_fill_alias(char *out, size_t cap, size_t i)
+{
+    snprintf(out, cap, "_lmf%zu", i);
+}
+
+void lm_my_put_fill_joins(lm_buf *b, const lm_plan *p)
+{
+    const lm_table_def *s = p->src;
+    char alias[32];
+
+    for (size_t i = 0; i < p->nfill; i++) {
+        const lm_fill *f = &p->fills[i];
+        lm_my_fill_alias(alias, sizeof(alias), i);
+        lm_buf_puts(b, " LEFT JOIN ");
+        lm_my_put_table(b, f->child->db, f->child->name);
+        lm_buf_puts(b, " AS ");
+        lm_mysql_quote_ident(b, alias);
+        lm_buf_puts(b, " ON ");
+        lm_my_put_col(b, alias, f->child->cols[f->join_col].name);
+        lm_buf_puts(b, " = ");
+        lm_my_put_col(b, s->name, s->cols[s->key_cols[0]].name);
+    }
+}
+
+int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, const char *qual,
+                        char *const *names, char *const *vals, const size_t *lens, const char *op,
+                        bool inclusive)
 {
     lm_buf_putc(b, '(');
     for (size_t i = 0; i < t->nkey; i++) {
@@ -70,7 +104,7 @@ int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char *const 
             const lm_column *col = &t->cols[t->key_cols[j]];
             if (j)
                 lm_buf_puts(b, " AND ");
-            lm_mysql_quote_ident(b, names ? names[j] : col->name);
+            lm_my_put_col(b, qual, names ? names[j] : col->name);
             if (j < i)
                 lm_buf_puts(b, " = ");
             else
@@ -90,6 +124,24 @@ static void put_from(lm_buf *b, const lm_table_def *t)
     lm_buf_puts(b, " FORCE INDEX (");
     lm_mysql_quote_ident(b, t->key_name);
     lm_buf_putc(b, ')');
+}
+
+/* The filled columns: the shadow's names, or the children's (aliased). */
+static void put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child)
+{
+    char alias[32];
+
+    for (size_t i = 0; i < p->nfill; i++) {
+        const lm_fill *f = &p->fills[i];
+        lm_my_fill_alias(alias, sizeof(alias), i);
+        for (size_t j = 0; j < f->ncols; j++) {
+            lm_buf_puts(b, ", ");
+            if (from_child)
+                lm_my_put_col(b, alias, f->child->cols[f->cols[j].src].name);
+            else
+                lm_mysql_quote_ident(b, p->dst->cols[f->cols[j].dst].name);
+        }
+    }
 }
 
 static void free_key(char **vals, size_t *lens, size_t n)
@@ -118,7 +170,8 @@ static int find_upper(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, size_
     put_from(&q, t);
     if (cp->last_key) {
         lm_buf_puts(&q, " WHERE ");
-        if (lm_my_put_key_range(&q, c, t, NULL, cp->last_key, cp->last_key_len, ">", false) < 0) {
+        if (lm_my_put_key_range(&q, c, t, NULL, NULL, cp->last_key, cp->last_key_len, ">", false) <
+            0) {
             rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
             goto cleanup;
         }
@@ -171,6 +224,8 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
                       size_t *upper_len, size_t *rows, lm_err *err)
 {
     const lm_table_def *s = p->src, *d = p->dst;
+    /* With joined children, the table's own columns are qualified. */
+    const char *qual = p->nfill ? s->name : NULL;
     lm_buf q = LM_BUF_INIT;
     const char *info;
     unsigned long long records;
@@ -183,20 +238,23 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
         lm_buf_puts(&q, i ? ", " : "");
         lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
     }
+    put_fill_cols(&q, p, false);
     lm_buf_puts(&q, ") SELECT ");
     for (size_t i = 0; i < p->nmap; i++) {
         lm_buf_puts(&q, i ? ", " : "");
-        lm_mysql_quote_ident(&q, s->cols[p->map[i].src].name);
+        lm_my_put_col(&q, qual, s->cols[p->map[i].src].name);
     }
+    put_fill_cols(&q, p, true);
     put_from(&q, s);
+    lm_my_put_fill_joins(&q, p);
     if (cp->last_key || upper)
         lm_buf_puts(&q, " WHERE ");
     if (cp->last_key &&
-        lm_my_put_key_range(&q, c, s, NULL, cp->last_key, cp->last_key_len, ">", false) < 0)
+        lm_my_put_key_range(&q, c, s, qual, NULL, cp->last_key, cp->last_key_len, ">", false) < 0)
         goto bad;
     if (cp->last_key && upper)
         lm_buf_puts(&q, " AND ");
-    if (upper && lm_my_put_key_range(&q, c, s, NULL, upper, upper_len, "<", true) < 0)
+    if (upper && lm_my_put_key_range(&q, c, s, qual, NULL, upper, upper_len, "<", true) < 0)
         goto bad;
     lm_buf_puts(&q, " LOCK IN SHARE MODE");
     if (q.oom) {

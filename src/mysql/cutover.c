@@ -152,6 +152,17 @@ static int create_sentry(cut *k, lm_err *err)
     return rc;
 }
 
+/* The children's tables, read-locked with t so that every change of a
+ * filled column before the rename is in the drain (--fill-from). */
+static void put_fill_locks(lm_buf *q, const lm_plan *p)
+{
+    for (size_t i = 0; i < p->nfill; i++) {
+        lm_buf_puts(q, ", ");
+        lm_my_put_table(q, p->fills[i].child->db, p->fills[i].child->name);
+        lm_buf_puts(q, " READ");
+    }
+}
+
 static int lock_tables(cut *k, unsigned tsec, lm_err *err)
 {
     const lm_plan *p = k->p;
@@ -172,6 +183,7 @@ static int lock_tables(cut *k, unsigned tsec, lm_err *err)
     lm_buf_puts(&q, " WRITE, ");
     lm_my_put_table(&q, p->src->db, p->old_name);
     lm_buf_puts(&q, " WRITE");
+    put_fill_locks(&q, p);
     k->t0 = lm_now();
     if ((rc = run(k->a, &q, err)) < 0) {
         lm_err_prefix(err, "locking %s.%s", p->src->db, p->src->name);
@@ -451,6 +463,26 @@ cleanup:
     return rc;
 }
 
+/* After the swap: the children's constraints follow the old table until
+ * re-pointed. A failure does not undo the swap (writes go to the new table
+ * already); the old table must then stay, it is still referenced. */
+static int repoint_fks(cut *k, const lm_mysql_cutover_opts *opts)
+{
+    lm_err e = LM_ERR_INIT;
+    char *todo = NULL;
+
+    if (lm_mysql_fk_after_swap(k->c, k->p, &todo, &e) == 0)
+        return 0;
+    lm_error("the swap is done but its foreign-key work failed (%s); the old table %s.%s is "
+             "kept; run these statements:\n%s",
+             e.msg, k->p->src->db, k->p->old_name, todo ? todo : "  (out of memory)\n");
+    if (opts->fk_todo)
+        *opts->fk_todo = todo;
+    else
+        free(todo);
+    return -1;
+}
+
 int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cutover_opts *opts,
                      lm_drain_fn drain, void *drain_ctx, lm_err *err)
 {
@@ -499,6 +531,8 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     lm_info("cutover: %s.%s renamed; writes were blocked for %.0f ms", plan->src->db,
             plan->src->name, ms);
     lm_test_pause("cutover-renamed");
+    if (repoint_fks(&k, opts) < 0)
+        goto cleanup; /* the swap stands: the caller reports what is left */
     if (opts->drop_old) {
         lm_err e = LM_ERR_INIT;
         if (lm_my_drop_table(k.c, plan->src->db, plan->old_name, &e) < 0)

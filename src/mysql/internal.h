@@ -80,6 +80,22 @@ void lm_table_extra_free(lm_table_extra *x);
 /* 1 when db.name exists (comment copied to *comment if not NULL), 0 when not. */
 int lm_my_table_exists(MYSQL *c, const char *db, const char *name, char **comment, lm_err *err);
 
+/* ---- fill.c, fk.c (issue 7) ---- */
+
+/* Resolve the --fill-from specs into p->fills (needs p->map and p->dst). */
+int lm_my_fill_plan(MYSQL *c, lm_plan *p, const char *const *specs, size_t n, lm_err *err);
+/* Read the foreign keys from and to the table into p (needs p->map);
+ * refuses referencing ones unless rebuild. */
+int lm_my_fk_plan(MYSQL *c, lm_plan *p, bool rebuild, lm_err *err);
+/* Add the table's own foreign keys to `table` (the shadow) under temporary names. */
+int lm_my_fk_shadow_add(MYSQL *c, const lm_plan *p, const char *table, lm_err *err);
+
+/* ---- apply_fill.c: changes with --fill-from, one statement each ---- */
+int lm_my_apply_child(MYSQL *c, const lm_plan *p, const lm_change *ch, lm_err *err);
+/* A parent row inserted or updated: its own columns from the image, the
+ * filled ones from the children's current rows. */
+int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err);
+
 /* ---- alter.c (pure) ---- */
 
 typedef struct lm_rename {
@@ -117,8 +133,15 @@ void lm_my_put_key_cols(lm_buf *b, const lm_table_def *t, bool select_expr);
 /* Row comparison key (op) vals, expanded so the range optimizer uses the
  * index: (a > x) OR (a = x AND b > y) …; with inclusive the last column
  * compares with op= (a chunk's upper bound). names[j] names key column j
- * (the shadow's names), or NULL for t's own. */
-int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, char *const *names,
-                        char *const *vals, const size_t *lens, const char *op, bool inclusive);
+ * (the shadow's names), or NULL for t's own; qual qualifies them. */
+int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, const char *qual,
+                        char *const *names, char *const *vals, const size_t *lens, const char *op,
+                        bool inclusive);
+/* `qual`.`col` (qual NULL: just `col`). */
+void lm_my_put_col(lm_buf *b, const char *qual, const char *col);
+/* " LEFT JOIN `db`.`child` AS `_lmfN` ON `_lmfN`.`join` = `t`.`key`" for each fill. */
+void lm_my_put_fill_joins(lm_buf *b, const lm_plan *p);
+/* The alias of fill i's child in those joins. */
+void lm_my_fill_alias(char *out, size_t cap, size_t i);
 
 #endif

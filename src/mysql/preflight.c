@@ -78,10 +78,6 @@ cleanup:
     return rc;
 }
 
-#define FK_SELECT                                                                                  \
-    "SELECT CONCAT(CONSTRAINT_SCHEMA, '.', TABLE_NAME, ' -> ', UNIQUE_CONSTRAINT_SCHEMA, '.', "    \
-    "REFERENCED_TABLE_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
-
 static int check_table_objects(MYSQL *c, const char *db, const char *t, lm_err *err)
 {
     char *hit = NULL;
@@ -100,19 +96,7 @@ static int check_table_objects(MYSQL *c, const char *db, const char *t, lm_err *
         free(hit);
         return rc;
     }
-    /* Foreign keys both ways: the rename would leave them pointing at the old table. */
-    if ((rc = lookup(c, FK_SELECT "CONSTRAINT_SCHEMA = ", db, " AND TABLE_NAME = ", t, " LIMIT 1",
-                     &hit, err)) < 0)
-        return rc;
-    if (hit == NULL && (rc = lookup(c, FK_SELECT "UNIQUE_CONSTRAINT_SCHEMA = ", db,
-                                    " AND REFERENCED_TABLE_NAME = ", t, " LIMIT 1", &hit, err)) < 0)
-        return rc;
-    if (hit) {
-        rc = lm_err_set(err, LM_EINVAL,
-                        "table %s.%s takes part in a foreign key (%s): not supported yet", db, t,
-                        hit);
-        free(hit);
-    }
+    /* Foreign keys are planned after the column map (fk.c). */
     return rc;
 }
 
@@ -446,6 +430,10 @@ int lm_mysql_preflight(MYSQL *c, const lm_mysql_preflight_opts *o, lm_plan **out
                     dx.keys[i].name);
             p->adds_unique = true;
         }
+    if ((rc = lm_my_fill_plan(c, p, o->fills, o->nfills, err)) < 0 ||
+        (rc = lm_my_fk_plan(c, p, o->fk_rebuild, err)) < 0 ||
+        (created && (rc = lm_my_fk_shadow_add(c, p, scratch, err)) < 0))
+        goto cleanup;
     /* Success: the shadow stays (execute) or is dropped now (dry run). */
     created = false;
     if (!o->execute && !p->resume && (rc = lm_my_drop_table(c, db, scratch, err)) < 0)

@@ -120,7 +120,7 @@ bool lm_tail_is_table_ddl(const char *query, const char *table)
     return false;
 }
 
-static int queue_rows(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
+static int queue_rows(lm_tail *t, const lm_binlog_event *ev, unsigned source, lm_err *err)
 {
     lm_row before, after;
     int rc;
@@ -133,6 +133,7 @@ static int queue_rows(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
         if (c == NULL)
             return lm_err_set(err, LM_ENOMEM, "out of memory queueing a change");
         c->op = ev->row_op;
+        c->source = source;
         c->timestamp = ev->hdr.timestamp;
         snprintf(c->end.file, sizeof(c->end.file), "%s", ev->at.file);
         c->end.pos = ev->next_pos;
@@ -154,21 +155,29 @@ static int handle_event(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
     if (t->have_from && lm_binlog_pos_cmp(&t->boundary, &t->from) < 0)
         return 0;
     if (lm_binlog_type_is_rows(ev->hdr.type)) {
-        if (ev->table && strcmp(ev->table->db, t->db) == 0 &&
-            strcmp(ev->table->table, t->table) == 0)
-            return queue_rows(t, ev, err);
+        if (ev->table == NULL || strcmp(ev->table->db, t->db) != 0)
+            return 0;
+        if (strcmp(ev->table->table, t->table) == 0)
+            return queue_rows(t, ev, 0, err);
+        for (size_t i = 0; i < t->nalso; i++)
+            if (strcmp(ev->table->table, t->also[i]) == 0)
+                return queue_rows(t, ev, (unsigned)i + 1, err);
         return 0;
     }
     switch (ev->hdr.type) {
     case LM_BL_QUERY:
     case LM_BL_QUERY_COMPRESSED:
-        if (ev->query && !t->expect_ddl && lm_tail_is_table_ddl(ev->query, t->table) &&
-            (ev->query_db == NULL || strcmp(ev->query_db, t->db) == 0 ||
-             strstr(ev->query, t->db) != NULL))
-            return lm_err_set(err, LM_EFAIL,
-                              "DDL on %s.%s during the migration (%.200s): the migration "
-                              "stops; run it again when the schema is stable",
-                              t->db, t->table, ev->query);
+        if (ev->query == NULL || t->expect_ddl ||
+            (ev->query_db && strcmp(ev->query_db, t->db) != 0 && !strstr(ev->query, t->db)))
+            return 0;
+        for (size_t i = 0; i <= t->nalso; i++) {
+            const char *name = i ? t->also[i - 1] : t->table;
+            if (lm_tail_is_table_ddl(ev->query, name))
+                return lm_err_set(err, LM_EFAIL,
+                                  "DDL on %s.%s during the migration (%.200s): the migration "
+                                  "stops; run it again when the schema is stable",
+                                  t->db, name, ev->query);
+        }
         return 0;
     default:
         return 0;
@@ -439,6 +448,19 @@ lm_tail *lm_tail_new(lm_queue *q, const char *db, const char *table)
     return t;
 }
 
+int lm_tail_also(lm_tail *t, const char *name)
+{
+    char **a = realloc(t->also, (t->nalso + 1) * sizeof(char *));
+
+    if (a == NULL)
+        return LM_ENOMEM;
+    t->also = a;
+    if ((a[t->nalso] = strdup(name)) == NULL)
+        return LM_ENOMEM;
+    t->nalso++;
+    return 0;
+}
+
 int lm_tail_launch(lm_tail *t, lm_tail **out, void *(*fn)(void *), lm_err *err)
 {
     if (pthread_create(&t->thread, NULL, fn, t) != 0) {
@@ -451,13 +473,19 @@ int lm_tail_launch(lm_tail *t, lm_tail **out, void *(*fn)(void *), lm_err *err)
 }
 
 int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
-                  const char *db, const char *table, lm_queue *q, lm_err *err)
+                  const char *db, const char *table, const char *const *also, size_t nalso,
+                  lm_queue *q, lm_err *err)
 {
     lm_tail *t = lm_tail_new(q, db, table);
     int rc;
 
     if (t == NULL)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nalso; i++)
+        if (lm_tail_also(t, also[i]) < 0) {
+            rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+            goto fail;
+        }
     t->dsn = dsn;
     t->opts = *opts;
     t->boundary = opts->start;
@@ -504,6 +532,9 @@ void lm_tail_stop(lm_tail *t)
     for (size_t i = 0; i < t->nfiles; i++)
         free(t->files[i]);
     free(t->files);
+    for (size_t i = 0; i < t->nalso; i++)
+        free(t->also[i]);
+    free(t->also);
     free(t->start_gtid);
     free(t->db);
     free(t->table);

@@ -14,7 +14,8 @@ typedef struct lm_tail lm_tail;
  * already queued from there are skipped: each change is queued once. dsn
  * must outlive the tail. */
 int lm_tail_start(lm_tail **out, const lm_dsn *dsn, const lm_binlog_stream_opts *opts,
-                  const char *db, const char *table, lm_queue *q, lm_err *err);
+                  const char *db, const char *table, const char *const *also, size_t nalso,
+                  lm_queue *q, lm_err *err);
 /* Files instead of a server (--changes-from): raw binlogs or recordings
  * in binlog order, each starting where the one before it ended. */
 typedef struct lm_tail_files {

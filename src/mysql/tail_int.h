@@ -12,6 +12,9 @@ struct lm_tail {
     lm_binlog_decoder *dec;
     lm_queue *q;
     char *db, *table;
+    /* --fill-from children: their changes are queued too (source i + 1). */
+    char **also;
+    size_t nalso;
     const lm_dsn *dsn;
     lm_binlog_stream_opts opts; /* opts.gtid points to start_gtid */
     char *start_gtid;
@@ -43,6 +46,8 @@ struct lm_tail {
 
 /* A tail of db.table's changes into q, not started; NULL when out of memory. */
 lm_tail *lm_tail_new(lm_queue *q, const char *db, const char *table);
+/* Also queue the changes of db.name (a --fill-from child). */
+int lm_tail_also(lm_tail *t, const char *name);
 /* Start t's thread on fn; on failure t is freed. */
 int lm_tail_launch(lm_tail *t, lm_tail **out, void *(*fn)(void *), lm_err *err);
 /* Decode one raw event: queue the table's changes, follow transaction

@@ -48,7 +48,7 @@ static void keyval_free(keyval *k, size_t n)
 static int put_range(lm_buf *b, const lm_mysql_verify *v, bool src, const keyval *k, const char *op,
                      bool inclusive)
 {
-    return lm_my_put_key_range(b, v->c, v->p->src, src ? NULL : v->dst_key, k->v, k->len, op,
+    return lm_my_put_key_range(b, v->c, v->p->src, NULL, src ? NULL : v->dst_key, k->v, k->len, op,
                                inclusive);
 }
 

@@ -1,0 +1,167 @@
+/* Applying changes with --fill-from (issue 7), from the row images:
+ *
+ * - a child row inserted or updated sets the filled columns of its
+ *   parent's shadow row; deleted, it clears them; its join column changed,
+ *   it moves them. An UPDATE by key: a parent not in the shadow yet is left
+ *   alone (the copy, or the parent's own change, reads the child later).
+ * - a parent row written takes the filled columns from the child's current
+ *   row (REPLACE … SELECT … LEFT JOIN): the copy ignores rows the stream
+ *   wrote first, so they must be whole. Reading the child's current row is
+ *   safe for the same reason the copy is: every later change of the child
+ *   is in the stream after this one and is applied after it. */
+#include "livemig/buf.h"
+#include "livemig/mysql.h"
+#include "mysql/internal.h"
+
+#include <string.h>
+
+static int check_child_image(const lm_fill *f, const lm_row *r, lm_err *err)
+{
+    if (r == NULL)
+        return lm_err_set(err, LM_ECORRUPT, "a change of %s lacks its row image", f->child->name);
+    if (r->ncols != f->child->ncols)
+        return lm_err_set(err, LM_ECORRUPT,
+                          "a row image of %s.%s has %u columns, the table has %zu (was it "
+                          "altered during the migration?)",
+                          f->child->db, f->child->name, r->ncols, f->child->ncols);
+    return 0;
+}
+
+static int exec(MYSQL *c, lm_buf *q, lm_err *err)
+{
+    if (q->oom)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    if (mysql_query(c, q->data) != 0)
+        return lm_my_fail(err, c, LM_EDB, "applying a change of a --fill-from table");
+    return lm_my_check_warnings(c, false, "applying a change of a --fill-from table", err);
+}
+
+/* UPDATE shadow SET filled = image values (or NULL) WHERE key = join value. */
+static int set_filled(MYSQL *c, const lm_plan *p, const lm_fill *f, const lm_row *r, bool clear,
+                      lm_err *err)
+{
+    const lm_value *k = &r->cols[f->join_col];
+    const lm_table_def *d = p->dst;
+    lm_buf q = LM_BUF_INIT;
+    int rc;
+
+    /* A child row that points nowhere fills nothing. */
+    if (k->kind == LM_VAL_NULL || k->kind == LM_VAL_ABSENT)
+        return 0;
+    lm_buf_puts(&q, "UPDATE ");
+    lm_my_put_table(&q, d->db, d->name);
+    lm_buf_puts(&q, " SET ");
+    for (size_t i = 0; i < f->ncols; i++) {
+        unsigned s = f->cols[i].src;
+        lm_buf_puts(&q, i ? ", " : "");
+        lm_mysql_quote_ident(&q, d->cols[f->cols[i].dst].name);
+        lm_buf_puts(&q, " = ");
+        if (clear)
+            lm_buf_puts(&q, "NULL");
+        else if ((rc = lm_my_literal(&q, &r->cols[s], &f->child->cols[s], err)) < 0)
+            goto cleanup;
+    }
+    lm_buf_puts(&q, " WHERE ");
+    lm_mysql_quote_ident(&q, d->cols[d->key_cols[0]].name);
+    lm_buf_puts(&q, " = ");
+    if ((rc = lm_my_literal(&q, k, &f->child->cols[f->join_col], err)) < 0)
+        goto cleanup;
+    rc = exec(c, &q, err);
+cleanup:
+    lm_buf_free(&q);
+    return rc;
+}
+
+/* An update that changes neither the join column nor a filled one is
+ * nothing to the shadow (e.g. a patch's state when only its diff is filled). */
+static bool touches_fill(const lm_fill *f, const lm_change *ch)
+{
+    if (!lm_my_value_eq(&ch->before->cols[f->join_col], &ch->after->cols[f->join_col]))
+        return true;
+    for (size_t i = 0; i < f->ncols; i++) {
+        unsigned s = f->cols[i].src;
+        if (!lm_my_value_eq(&ch->before->cols[s], &ch->after->cols[s]))
+            return true;
+    }
+    return false;
+}
+
+int lm_my_apply_child(MYSQL *c, const lm_plan *p, const lm_change *ch, lm_err *err)
+{
+    const lm_fill *f;
+    int rc;
+
+    if (ch->source == 0 || ch->source > p->nfill)
+        return lm_err_set(err, LM_ECORRUPT, "a change from an unknown table (%u)", ch->source);
+    f = &p->fills[ch->source - 1];
+    switch (ch->op) {
+    case LM_ROW_INSERT:
+        if ((rc = check_child_image(f, ch->after, err)) < 0)
+            return rc;
+        return set_filled(c, p, f, ch->after, false, err);
+    case LM_ROW_DELETE:
+        if ((rc = check_child_image(f, ch->before, err)) < 0)
+            return rc;
+        return set_filled(c, p, f, ch->before, true, err);
+    case LM_ROW_UPDATE:
+        if ((rc = check_child_image(f, ch->before, err)) < 0 ||
+            (rc = check_child_image(f, ch->after, err)) < 0)
+            return rc;
+        if (!touches_fill(f, ch))
+            return 0;
+        if (!lm_my_value_eq(&ch->before->cols[f->join_col], &ch->after->cols[f->join_col]) &&
+            (rc = set_filled(c, p, f, ch->before, true, err)) < 0)
+            return rc;
+        return set_filled(c, p, f, ch->after, false, err);
+    }
+    return lm_err_set(err, LM_ECORRUPT, "unknown change kind %d", (int)ch->op);
+}
+
+int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
+{
+    const lm_table_def *s = p->src, *d = p->dst;
+    lm_buf q = LM_BUF_INIT;
+    char alias[32];
+    int rc = 0;
+
+    lm_buf_puts(&q, "REPLACE INTO ");
+    lm_my_put_table(&q, d->db, d->name);
+    lm_buf_puts(&q, " (");
+    for (size_t i = 0; i < p->nmap; i++) {
+        lm_buf_puts(&q, i ? ", " : "");
+        lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
+    }
+    for (size_t f = 0; f < p->nfill; f++)
+        for (size_t j = 0; j < p->fills[f].ncols; j++) {
+            lm_buf_puts(&q, ", ");
+            lm_mysql_quote_ident(&q, d->cols[p->fills[f].cols[j].dst].name);
+        }
+    lm_buf_puts(&q, ") SELECT ");
+    for (size_t i = 0; i < p->nmap; i++) {
+        unsigned sc = p->map[i].src;
+        lm_buf_puts(&q, i ? ", " : "");
+        if ((rc = lm_my_literal(&q, &r->cols[sc], &s->cols[sc], err)) < 0)
+            goto cleanup;
+    }
+    for (size_t f = 0; f < p->nfill; f++) {
+        const lm_fill *fl = &p->fills[f];
+        lm_my_fill_alias(alias, sizeof(alias), f);
+        for (size_t j = 0; j < fl->ncols; j++) {
+            lm_buf_puts(&q, ", ");
+            lm_my_put_col(&q, alias, fl->child->cols[fl->cols[j].src].name);
+        }
+    }
+    /* One row to join the children to: the parent's key. */
+    lm_buf_puts(&q, " FROM (SELECT ");
+    if ((rc = lm_my_literal(&q, &r->cols[s->key_cols[0]], &s->cols[s->key_cols[0]], err)) < 0)
+        goto cleanup;
+    lm_buf_puts(&q, " AS ");
+    lm_mysql_quote_ident(&q, s->cols[s->key_cols[0]].name);
+    lm_buf_puts(&q, ") AS ");
+    lm_mysql_quote_ident(&q, s->name);
+    lm_my_put_fill_joins(&q, p);
+    rc = exec(c, &q, err);
+cleanup:
+    lm_buf_free(&q);
+    return rc;
+}

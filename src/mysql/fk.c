@@ -1,0 +1,376 @@
+/* Foreign keys around a migration (issue 7). The shadow carries the
+ * table's own foreign keys under temporary names (constraint names are
+ * unique per schema); RENAME TABLE makes the children's constraints follow
+ * the old table to _<t>_old, so right after the swap they are re-pointed
+ * at the new table with metadata-only ALTERs (foreign_key_checks = 0: no
+ * validation, no copy), keeping their names, and the table's own get
+ * their names back. */
+#include "livemig/buf.h"
+#include "livemig/clock.h"
+#include "livemig/log.h"
+#include "livemig/mysql.h"
+#include "mysql/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FK_QUERY                                                                                   \
+    "SELECT rc.CONSTRAINT_NAME, rc.CONSTRAINT_SCHEMA, rc.TABLE_NAME, "                             \
+    "rc.UNIQUE_CONSTRAINT_SCHEMA, rc.REFERENCED_TABLE_NAME, rc.DELETE_RULE, rc.UPDATE_RULE, "      \
+    "k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS rc "  \
+    "JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA "    \
+    "AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME AND k.TABLE_NAME = rc.TABLE_NAME "                 \
+    "AND k.REFERENCED_TABLE_NAME IS NOT NULL WHERE "
+#define AFTER_SWAP_TRIES 5
+
+static int add_col(lm_fk *fk, const char *col, const char *ref)
+{
+    char **c = realloc(fk->cols, (fk->ncols + 1) * sizeof(char *));
+    if (c)
+        fk->cols = c;
+    char **r = realloc(fk->ref_cols, (fk->ncols + 1) * sizeof(char *));
+    if (r)
+        fk->ref_cols = r;
+    if (!c || !r)
+        return LM_ENOMEM;
+    fk->cols[fk->ncols] = strdup(col);
+    fk->ref_cols[fk->ncols] = strdup(ref);
+    fk->ncols++;
+    return fk->cols[fk->ncols - 1] && fk->ref_cols[fk->ncols - 1] ? 0 : LM_ENOMEM;
+}
+
+/* The table's foreign keys (incoming: those referencing it). */
+static int read_fks(MYSQL *c, const char *db, const char *t, bool incoming, lm_fk **out, size_t *n,
+                    lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    lm_fk *fks = NULL;
+    size_t nf = 0;
+    int rc;
+
+    lm_buf_puts(&q, FK_QUERY);
+    lm_buf_puts(&q, incoming ? "rc.UNIQUE_CONSTRAINT_SCHEMA = " : "rc.CONSTRAINT_SCHEMA = ");
+    lm_my_put_str(&q, c, db, strlen(db));
+    lm_buf_puts(&q, incoming ? " AND rc.REFERENCED_TABLE_NAME = " : " AND rc.TABLE_NAME = ");
+    lm_my_put_str(&q, c, t, strlen(t));
+    lm_buf_puts(&q, " ORDER BY rc.CONSTRAINT_SCHEMA, rc.TABLE_NAME, rc.CONSTRAINT_NAME, "
+                    "k.ORDINAL_POSITION");
+    if (q.oom) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((rc = lm_my_query(c, q.data, &res, err)) < 0)
+        goto cleanup;
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        for (int i = 0; i < 9; i++)
+            if (row[i] == NULL) {
+                rc =
+                    lm_err_set(err, LM_EDB, "information_schema returned a NULL for a foreign key");
+                goto cleanup;
+            }
+        lm_fk *f = nf ? &fks[nf - 1] : NULL;
+        if (f == NULL || strcmp(f->name, row[0]) != 0 || strcmp(f->db, row[1]) != 0 ||
+            strcmp(f->table, row[2]) != 0) {
+            lm_fk *g = realloc(fks, (nf + 1) * sizeof(*fks));
+            if (g == NULL)
+                goto oom;
+            fks = g;
+            f = &fks[nf++];
+            memset(f, 0, sizeof(*f));
+            f->name = strdup(row[0]);
+            f->db = strdup(row[1]);
+            f->table = strdup(row[2]);
+            f->ref_db = strdup(row[3]);
+            f->ref_table = strdup(row[4]);
+            f->on_delete = strdup(row[5]);
+            f->on_update = strdup(row[6]);
+            if (!f->name || !f->db || !f->table || !f->ref_db || !f->ref_table || !f->on_delete ||
+                !f->on_update)
+                goto oom;
+        }
+        if (add_col(f, row[7], row[8]) < 0)
+            goto oom;
+    }
+    *out = fks;
+    *n = nf;
+    fks = NULL;
+    goto cleanup;
+oom:
+    rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+cleanup:
+    lm_fk_free(fks, nf);
+    if (res)
+        mysql_free_result(res);
+    lm_buf_free(&q);
+    return rc;
+}
+
+/* The shadow's name of source column `name`, or NULL when the ALTER drops it. */
+static const char *mapped(const lm_plan *p, const char *name)
+{
+    int s = lm_table_def_find(p->src, name);
+
+    for (size_t i = 0; s >= 0 && i < p->nmap; i++)
+        if (p->map[i].src == (unsigned)s)
+            return p->dst->cols[p->map[i].dst].name;
+    return NULL;
+}
+
+static int rename_cols(char **cols, size_t n, const lm_plan *p)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *to = strdup(mapped(p, cols[i]));
+        if (to == NULL)
+            return LM_ENOMEM;
+        free(cols[i]);
+        cols[i] = to;
+    }
+    return 0;
+}
+
+static bool all_mapped(char **cols, size_t n, const lm_plan *p)
+{
+    for (size_t i = 0; i < n; i++)
+        if (mapped(p, cols[i]) == NULL)
+            return false;
+    return true;
+}
+
+/* The refusal that lists who references the table. */
+static int refuse_incoming(const lm_plan *p, lm_err *err)
+{
+    lm_buf b = LM_BUF_INIT;
+    int rc;
+
+    for (size_t i = 0; i < p->nfk_in; i++)
+        lm_buf_printf(&b, "%s%s.%s", i ? ", " : "", p->fk_in[i].table, p->fk_in[i].name);
+    rc = lm_err_set(err, LM_EINVAL,
+                    "table %s.%s is referenced by foreign keys (%s): rerun with "
+                    "--foreign-keys=rebuild to re-point them at the new table right after the "
+                    "swap",
+                    p->src->db, p->src->name, b.oom ? "…" : b.data);
+    lm_buf_free(&b);
+    return rc;
+}
+
+int lm_my_fk_plan(MYSQL *c, lm_plan *p, bool rebuild, lm_err *err)
+{
+    const char *db = p->src->db, *t = p->src->name;
+    size_t keep = 0;
+    int rc;
+
+    p->fk_mode = rebuild ? LM_FK_REBUILD : LM_FK_REFUSE;
+    if ((rc = read_fks(c, db, t, false, &p->fk_out, &p->nfk_out, err)) < 0 ||
+        (rc = read_fks(c, db, t, true, &p->fk_in, &p->nfk_in, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < p->nfk_in; i++) {
+        lm_fk *f = &p->fk_in[i];
+        if (strcmp(f->table, t) == 0 && strcmp(f->db, db) == 0)
+            return lm_err_set(err, LM_EINVAL,
+                              "table %s.%s references itself (%s): not supported yet", db, t,
+                              f->name);
+        if (strcmp(f->db, db) != 0)
+            return lm_err_set(err, LM_EINVAL,
+                              "table %s.%s is referenced from another schema (%s.%s.%s): not "
+                              "supported yet",
+                              db, t, f->db, f->table, f->name);
+        if (!all_mapped(f->ref_cols, f->ncols, p))
+            return lm_err_set(err, LM_EINVAL,
+                              "the ALTER drops a column that %s.%s references (%s): drop that "
+                              "foreign key first",
+                              f->table, f->name, f->ref_cols[0]);
+    }
+    if (p->nfk_in && !rebuild)
+        return refuse_incoming(p, err);
+    for (size_t i = 0; i < p->nfk_in; i++)
+        if (rename_cols(p->fk_in[i].ref_cols, p->fk_in[i].ncols, p) < 0)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+    /* The table's own: kept when every column survives the ALTER. */
+    for (size_t i = 0; i < p->nfk_out; i++) {
+        lm_fk *f = &p->fk_out[i];
+        if (!all_mapped(f->cols, f->ncols, p)) {
+            lm_info("foreign key %s goes with its column(s): the new table will not have it",
+                    f->name);
+            lm_fk *gone = malloc(sizeof(*gone));
+            if (gone == NULL)
+                return lm_err_set(err, LM_ENOMEM, "out of memory");
+            *gone = *f;
+            lm_fk_free(gone, 1);
+            continue;
+        }
+        if (rename_cols(f->cols, f->ncols, p) < 0)
+            return lm_err_set(err, LM_ENOMEM, "out of memory");
+        p->fk_out[keep++] = *f;
+    }
+    p->nfk_out = keep;
+    return 0;
+}
+
+/* ADD CONSTRAINT `name` FOREIGN KEY (…) REFERENCES `db`.`t` (…) ON … */
+static void put_add(lm_buf *b, const lm_fk *f, const char *name, const char *ref_table)
+{
+    lm_buf_puts(b, "ADD CONSTRAINT ");
+    lm_mysql_quote_ident(b, name);
+    lm_buf_puts(b, " FOREIGN KEY (");
+    for (size_t i = 0; i < f->ncols; i++) {
+        lm_buf_puts(b, i ? ", " : "");
+        lm_mysql_quote_ident(b, f->cols[i]);
+    }
+    lm_buf_puts(b, ") REFERENCES ");
+    lm_my_put_table(b, f->ref_db, ref_table);
+    lm_buf_puts(b, " (");
+    for (size_t i = 0; i < f->ncols; i++) {
+        lm_buf_puts(b, i ? ", " : "");
+        lm_mysql_quote_ident(b, f->ref_cols[i]);
+    }
+    lm_buf_putc(b, ')');
+    /* RESTRICT is what an unspecified rule reads back as: keep it unspoken. */
+    if (strcmp(f->on_delete, "RESTRICT") != 0)
+        lm_buf_printf(b, " ON DELETE %s", f->on_delete);
+    if (strcmp(f->on_update, "RESTRICT") != 0)
+        lm_buf_printf(b, " ON UPDATE %s", f->on_update);
+}
+
+int lm_my_fk_shadow_add(MYSQL *c, const lm_plan *p, const char *table, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    char tmp[80];
+    int rc;
+
+    if (p->nfk_out == 0)
+        return 0;
+    lm_buf_puts(&q, "ALTER TABLE ");
+    lm_my_put_table(&q, p->src->db, table);
+    for (size_t i = 0; i < p->nfk_out; i++) {
+        lm_fk_temp_name(tmp, sizeof(tmp), p->fk_out[i].name);
+        lm_buf_puts(&q, i ? ", " : " ");
+        put_add(&q, &p->fk_out[i], tmp, p->fk_out[i].ref_table);
+    }
+    if (q.oom)
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+    else if ((rc = lm_mysql_exec(c, q.data, err)) < 0)
+        lm_err_prefix(err, "adding the table's foreign keys to the shadow");
+    lm_buf_free(&q);
+    return rc;
+}
+
+/* One child table's constraints on t: dropped, then added back under the
+ * same names (MariaDB refuses a name dropped and added in one ALTER). */
+static void put_repoint(lm_buf *drop, lm_buf *add, const lm_plan *p, size_t from, size_t to)
+{
+    lm_buf_puts(drop, "ALTER TABLE ");
+    lm_my_put_table(drop, p->fk_in[from].db, p->fk_in[from].table);
+    lm_buf_puts(add, "ALTER TABLE ");
+    lm_my_put_table(add, p->fk_in[from].db, p->fk_in[from].table);
+    for (size_t i = from; i < to; i++) {
+        lm_buf_puts(drop, i > from ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
+        lm_mysql_quote_ident(drop, p->fk_in[i].name);
+        lm_buf_puts(add, i > from ? ", " : " ");
+        put_add(add, &p->fk_in[i], p->fk_in[i].name, p->src->name);
+    }
+    lm_buf_puts(drop, ", ALGORITHM=INPLACE");
+    lm_buf_puts(add, ", ALGORITHM=INPLACE");
+}
+
+/* The table's own constraints: off the old table, back to their names. */
+static void put_renames(lm_buf *old_q, lm_buf *new_q, const lm_plan *p)
+{
+    char tmp[80];
+
+    lm_buf_puts(old_q, "ALTER TABLE ");
+    lm_my_put_table(old_q, p->src->db, p->old_name);
+    lm_buf_puts(new_q, "ALTER TABLE ");
+    lm_my_put_table(new_q, p->src->db, p->src->name);
+    for (size_t i = 0; i < p->nfk_out; i++) {
+        lm_buf_puts(old_q, i ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
+        lm_mysql_quote_ident(old_q, p->fk_out[i].name);
+        lm_fk_temp_name(tmp, sizeof(tmp), p->fk_out[i].name);
+        lm_buf_puts(new_q, i ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
+        lm_mysql_quote_ident(new_q, tmp);
+    }
+    for (size_t i = 0; i < p->nfk_out; i++) {
+        lm_buf_puts(new_q, ", ");
+        put_add(new_q, &p->fk_out[i], p->fk_out[i].name, p->fk_out[i].ref_table);
+    }
+    lm_buf_puts(old_q, ", ALGORITHM=INPLACE");
+    lm_buf_puts(new_q, ", ALGORITHM=INPLACE");
+}
+
+/* Run stmt, retrying lock waits; on failure append it to todo. */
+static int run_retry(MYSQL *c, const lm_buf *stmt, lm_buf *todo, lm_err *err)
+{
+    int rc = 0;
+
+    if (stmt->oom)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    for (int i = 0; i < AFTER_SWAP_TRIES; i++) {
+        lm_err_clear(err);
+        if ((rc = lm_mysql_exec(c, stmt->data, err)) == 0)
+            return 0;
+        if (!err->retryable)
+            break;
+        lm_warn("%s (retrying)", err->msg);
+        lm_sleep_us(200000L << i);
+    }
+    lm_buf_printf(todo, "  %s;\n", stmt->data);
+    return rc;
+}
+
+int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *p, char **todo_out, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT, q2 = LM_BUF_INIT, todo = LM_BUF_INIT;
+    lm_err first = LM_ERR_INIT;
+    double t0 = lm_now();
+    int rc = 0, r;
+
+    *todo_out = NULL;
+    if (p->nfk_in == 0 && p->nfk_out == 0)
+        return 0;
+    if ((rc = lm_mysql_exec(c, "SET SESSION foreign_key_checks = 0, lock_wait_timeout = 2", err)) <
+        0)
+        return rc;
+    /* Children first: until they are re-pointed, their new rows are
+     * checked against the old table. fk_in is ordered by child table. */
+    for (size_t i = 0; i < p->nfk_in;) {
+        size_t j = i + 1;
+        while (j < p->nfk_in && strcmp(p->fk_in[j].table, p->fk_in[i].table) == 0)
+            j++;
+        lm_buf_reset(&q);
+        lm_buf_reset(&q2);
+        put_repoint(&q, &q2, p, i, j);
+        if ((r = run_retry(c, &q, &todo, err)) == 0)
+            r = run_retry(c, &q2, &todo, err);
+        else
+            lm_buf_printf(&todo, "  %s;\n", q2.data);
+        if (r < 0 && first.code == 0)
+            first = *err;
+        i = j;
+    }
+    if (p->nfk_in)
+        lm_info("cutover: %zu foreign key(s) re-pointed at %s.%s %.0f ms after the rename",
+                p->nfk_in, p->src->db, p->src->name, (lm_now() - t0) * 1000.0);
+    if (p->nfk_out) {
+        lm_buf_reset(&q);
+        lm_buf_reset(&q2);
+        put_renames(&q, &q2, p);
+        if ((r = run_retry(c, &q, &todo, err)) == 0)
+            r = run_retry(c, &q2, &todo, err);
+        else
+            lm_buf_printf(&todo, "  %s;\n", q2.data);
+        if (r < 0 && first.code == 0)
+            first = *err;
+    }
+    if (first.code) {
+        *err = first;
+        rc = first.code;
+        *todo_out = todo.oom ? NULL : strdup(todo.data);
+    }
+    lm_buf_free(&q);
+    lm_buf_free(&q2);
+    lm_buf_free(&todo);
+    return rc;
+}
