@@ -30,6 +30,12 @@ struct lm_mysql_verify {
     lm_buf src_rows; /* key, row canon, readable row: for the diff */
     lm_buf dst_rows; /* the same for the target */
     keyval lo, hi;   /* chunk bounds: (lo, hi], NULL = open */
+    /* --fill-from: the source is the table joined with its children, read
+     * through a derived table that names each filled column as a column of
+     * aug's source (see augment); NULL without fills. */
+    lm_plan *aug;
+    lm_buf joined;
+    size_t src_ncols; /* the real source's columns (aug's are more) */
     bool in_txn;
     bool done;
     unsigned long long rows;
@@ -77,6 +83,100 @@ static void put_from(lm_buf *b, const lm_table_def *t, bool force_key)
     }
 }
 
+/* The source's FROM for the checksum and the re-copy. */
+static void put_src_from(lm_buf *b, const lm_mysql_verify *v)
+{
+    if (v->aug)
+        lm_buf_append(b, v->joined.data, v->joined.len);
+    else
+        put_from(b, v->p->src, true);
+}
+
+static char *fill_name(size_t f, size_t j)
+{
+    char buf[48];
+
+    snprintf(buf, sizeof(buf), "__lmf%zu_%zu", f, j);
+    return strdup(buf);
+}
+
+/* A plan whose source also has the filled columns (named __lmfF_J, typed
+ * like the child's) mapped to the shadow's, and the derived table
+ *   FROM (SELECT `t`.*, `_lmf0`.`c` AS `__lmf0_0` … FROM t FORCE INDEX (key)
+ *         LEFT JOIN child AS `_lmf0` ON …) AS `t`
+ * that provides them (the server merges it: key ranges still use the index). */
+static int augment(lm_mysql_verify *v, const lm_plan *p, lm_err *err)
+{
+    const lm_table_def *s = p->src;
+    lm_plan *a = calloc(1, sizeof(*a));
+    lm_table_def *t = calloc(1, sizeof(*t));
+    size_t extra = 0, n;
+    char alias[32];
+
+    for (size_t f = 0; f < p->nfill; f++)
+        extra += p->fills[f].ncols;
+    if (a == NULL || t == NULL)
+        goto oom;
+    *a = *p;
+    *t = *s;
+    a->src = t;
+    v->aug = a;
+    t->cols = calloc(s->ncols + extra, sizeof(lm_column));
+    a->map = calloc(p->nmap + extra, sizeof(lm_colpair));
+    if (t->cols == NULL || a->map == NULL)
+        goto oom;
+    memcpy(t->cols, s->cols, s->ncols * sizeof(lm_column));
+    memcpy(a->map, p->map, p->nmap * sizeof(lm_colpair));
+    lm_buf_puts(&v->joined, " FROM (SELECT ");
+    lm_mysql_quote_ident(&v->joined, s->name);
+    lm_buf_puts(&v->joined, ".*");
+    n = s->ncols;
+    for (size_t f = 0; f < p->nfill; f++) {
+        const lm_fill *fl = &p->fills[f];
+        lm_my_fill_alias(alias, sizeof(alias), f);
+        for (size_t j = 0; j < fl->ncols; j++, n++) {
+            t->cols[n] = fl->child->cols[fl->cols[j].src];
+            if ((t->cols[n].name = fill_name(f, j)) == NULL)
+                goto oom;
+            t->ncols = n + 1;
+            a->map[a->nmap].src = (unsigned)n;
+            a->map[a->nmap++].dst = fl->cols[j].dst;
+            lm_buf_puts(&v->joined, ", ");
+            lm_my_put_col(&v->joined, alias, fl->child->cols[fl->cols[j].src].name);
+            lm_buf_puts(&v->joined, " AS ");
+            lm_mysql_quote_ident(&v->joined, t->cols[n].name);
+        }
+    }
+    put_from(&v->joined, s, true);
+    lm_my_put_fill_joins(&v->joined, p);
+    lm_buf_puts(&v->joined, ") AS ");
+    lm_mysql_quote_ident(&v->joined, s->name);
+    if (v->joined.oom)
+        goto oom;
+    v->p = a;
+    return 0;
+oom:
+    if (a && v->aug == NULL) {
+        free(a);
+        free(t);
+    }
+    return lm_err_set(err, LM_ENOMEM, "out of memory");
+}
+
+static void augment_free(lm_mysql_verify *v, size_t src_ncols)
+{
+    if (v->aug == NULL)
+        return;
+    for (size_t i = src_ncols; i < v->aug->src->ncols; i++)
+        free(v->aug->src->cols[i].name);
+    free(v->aug->src->cols);
+    free(v->aug->src);
+    free(v->aug->map);
+    free(v->aug);
+    v->aug = NULL;
+    lm_buf_free(&v->joined);
+}
+
 static int build(lm_mysql_verify *v, bool src, lm_err *err)
 {
     const lm_table_def *t = src ? v->p->src : v->p->dst;
@@ -89,7 +189,10 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     if ((rc = lm_vx_row(h, v->p, src)) < 0)
         goto bad;
     lm_buf_puts(h, ") AS h");
-    put_from(h, t, src);
+    if (src)
+        put_src_from(h, v);
+    else
+        put_from(h, t, false);
     lm_buf_puts(r, "SELECT ");
     if ((rc = lm_vx_key(r, v->p, src)) < 0)
         goto bad;
@@ -97,7 +200,10 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     lm_vx_row(r, v->p, src);
     lm_buf_puts(r, "), ");
     lm_vx_show(r, v->p, src);
-    put_from(r, t, src);
+    if (src)
+        put_src_from(r, v);
+    else
+        put_from(r, t, false);
     if (h->oom || r->oom)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     return 0;
@@ -119,6 +225,9 @@ int lm_mysql_verify_new(lm_mysql_verify **out, const lm_dsn *dsn, const lm_plan 
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     }
     v->p = plan;
+    v->src_ncols = s->ncols;
+    if (plan->nfill && (rc = augment(v, plan, err)) < 0)
+        goto fail;
     v->chunk = chunk_size ? chunk_size : 1000;
     for (size_t k = 0; k < s->nkey; k++) {
         int m = lm_vx_map_of(plan, s->key_cols[k]);
@@ -158,6 +267,7 @@ void lm_mysql_verify_free(lm_mysql_verify *v)
     keyval_free(&v->lo, v->p->src->nkey);
     keyval_free(&v->hi, v->p->src->nkey);
     free(v->dst_key);
+    augment_free(v, v->src_ncols);
     lm_buf_free(&v->src_hash);
     lm_buf_free(&v->dst_hash);
     lm_buf_free(&v->src_rows);
@@ -419,7 +529,7 @@ int lm_mysql_verify_recopy(lm_mysql_verify *v, MYSQL *c, lm_err *err)
         lm_buf_puts(&q, i ? ", " : "");
         lm_mysql_quote_ident(&q, p->src->cols[p->map[i].src].name);
     }
-    put_from(&q, p->src, true);
+    put_src_from(&q, v);
     if (put_where(&q, v, true) < 0)
         goto bad;
     lm_buf_puts(&q, " LOCK IN SHARE MODE");
