@@ -53,9 +53,9 @@ static int resolve_cols(lm_plan *p, const lm_fill_spec *s, lm_fill *f, lm_err *e
                               s->to[i]);
         if ((owner = taken_by(p, (unsigned)to)) != NULL)
             return lm_err_set(err, LM_EINVAL,
-                              "--fill-from: column %s is already filled from %s: give it another "
-                              "name with AS, or drop it from %s first",
-                              s->to[i], owner, owner);
+                              "--fill-from: column %s already gets its values from %s: fill "
+                              "another column (AS newcol)",
+                              s->to[i], owner);
         if (!p->dst->cols[to].nullable)
             return lm_err_set(err, LM_EINVAL,
                               "--fill-from: column %s is NOT NULL, but a row of %s without a %s "
