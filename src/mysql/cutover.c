@@ -473,8 +473,9 @@ static int repoint_fks(cut *k, const lm_mysql_cutover_opts *opts)
 
     if (lm_mysql_fk_after_swap(k->c, k->p, &todo, &e) == 0)
         return 0;
-    lm_error("the swap is done but its foreign-key work failed (%s); the old table %s.%s is "
-             "kept; run these statements:\n%s",
+    lm_error("re-pointing foreign keys failed: %s; the swap is done and the old table %s.%s is "
+             "kept; run these statements in one session:\n  SET SESSION foreign_key_checks = "
+             "0;\n%s",
              e.msg, k->p->src->db, k->p->old_name, todo ? todo : "  (out of memory)\n");
     if (opts->fk_todo)
         *opts->fk_todo = todo;

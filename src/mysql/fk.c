@@ -150,8 +150,7 @@ static int refuse_incoming(const lm_plan *p, lm_err *err)
         lm_buf_printf(&b, "%s%s.%s", i ? ", " : "", p->fk_in[i].table, p->fk_in[i].name);
     rc = lm_err_set(err, LM_EINVAL,
                     "table %s.%s is referenced by foreign keys (%s): rerun with "
-                    "--foreign-keys=rebuild to re-point them at the new table right after the "
-                    "swap",
+                    "--foreign-keys=rebuild to re-point them after the swap",
                     p->src->db, p->src->name, b.oom ? "…" : b.data);
     lm_buf_free(&b);
     return rc;
@@ -183,6 +182,16 @@ int lm_my_fk_plan(MYSQL *c, lm_plan *p, bool rebuild, lm_err *err)
                               "the ALTER drops a column that %s.%s references (%s): drop that "
                               "foreign key first",
                               f->table, f->name, f->ref_cols[0]);
+        for (size_t j = 0; j < f->ncols; j++) {
+            /* Caught here, not after the swap when the re-point would fail. */
+            const lm_column *a = &p->src->cols[lm_table_def_find(p->src, f->ref_cols[j])];
+            const lm_column *b = &p->dst->cols[lm_table_def_find(p->dst, mapped(p, a->name))];
+            if (strcasecmp(a->column_type, b->column_type) != 0)
+                return lm_err_set(err, LM_EINVAL,
+                                  "the ALTER changes the type of %s, which %s.%s references: "
+                                  "change both in separate steps",
+                                  a->name, f->table, f->name);
+        }
     }
     if (p->nfk_in && !rebuild)
         return refuse_incoming(p, err);
