@@ -138,10 +138,15 @@ int lm_mysql_blockers(MYSQL *c, const lm_plan *p, lm_blocker *out, size_t cap, s
 /* KILL CONNECTION id; a session already gone is not an error. */
 int lm_mysql_kill(MYSQL *c, unsigned long long id, lm_err *err);
 
-/* Right after the swap: re-point the children's foreign keys at the new
- * table and give the table's own their names back. On failure *todo is
- * the statements still to run (malloc'd, for the operator). */
-int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *plan, char **todo, lm_err *err);
+/* Foreign keys at the cutover (fk.c): the children's constraints on the
+ * table are dropped before the lock, added back (referencing the table by
+ * name) after the rename or after an undone attempt; after the swap the
+ * table's own get their names back. On failure *todo is the statements
+ * still to run (malloc'd, for the operator). */
+int lm_mysql_fk_predrop(MYSQL *c, const lm_plan *plan, unsigned lock_s, lm_err *err);
+int lm_mysql_fk_restore(MYSQL *c, const lm_plan *plan, unsigned lock_s, char **todo, lm_err *err);
+int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *plan, unsigned lock_s, char **todo,
+                           lm_err *err);
 
 /* Drop helper tables created by this run: the undo. keep_resumable keeps
  * the shadow and the checkpoint (only the sentry goes). */

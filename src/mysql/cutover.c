@@ -40,7 +40,9 @@ typedef struct cut {
     const lm_plan *p;
     MYSQL *a, *b, *c;
     bool sentry, locked, sent;
-    bool have_ps; /* performance_schema MDL instrument usable */
+    bool fk_dropped; /* the children's constraints are off (fk.c) */
+    unsigned lock_s; /* --cutover-lock-timeout, whole seconds */
+    bool have_ps;    /* performance_schema MDL instrument usable */
     double t0;
 } cut;
 
@@ -150,6 +152,25 @@ static int create_sentry(cut *k, lm_err *err)
     if (rc == 0)
         k->sentry = true;
     return rc;
+}
+
+/* An undone attempt: the children get their constraints on the old table
+ * back (t is unlocked now). If that fails they stay off until the next
+ * attempt or the operator runs the statements. */
+static void restore_fks(cut *k)
+{
+    lm_err e = LM_ERR_INIT;
+    char *todo = NULL;
+
+    if (!k->fk_dropped)
+        return;
+    if (lm_mysql_fk_restore(k->c, k->p, k->lock_s, &todo, &e) < 0)
+        lm_error("cutover: the foreign keys referencing %s.%s could not be added back (%s); "
+                 "the next attempt retries, or run in one session:\n  SET SESSION "
+                 "foreign_key_checks = 0;\n%s",
+                 k->p->src->db, k->p->src->name, e.msg, todo ? todo : "");
+    free(todo);
+    k->fk_dropped = false;
 }
 
 /* The children's tables, read-locked with t so that every change of a
@@ -471,7 +492,7 @@ static int repoint_fks(cut *k, const lm_mysql_cutover_opts *opts)
     lm_err e = LM_ERR_INIT;
     char *todo = NULL;
 
-    if (lm_mysql_fk_after_swap(k->c, k->p, &todo, &e) == 0)
+    if (lm_mysql_fk_after_swap(k->c, k->p, k->lock_s, &todo, &e) == 0)
         return 0;
     lm_error("re-pointing foreign keys failed: %s; the swap is done and the old table %s.%s is "
              "kept; run these statements in one session:\n  SET SESSION foreign_key_checks = "
@@ -495,6 +516,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
 
     memset(&k, 0, sizeof(k));
     k.p = plan;
+    k.lock_s = tsec;
     if ((rc = open_conns(&k, dsn, err)) < 0)
         goto cleanup;
     k.have_ps = mdl_instrumented(k.c);
@@ -505,6 +527,12 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     if ((rc = create_sentry(&k, err)) < 0)
         goto fail;
     lm_test_pause("cutover-sentry");
+    /* Not under the lock: dropping a constraint needs a lock on t too. */
+    if (plan->nfk_in) {
+        if ((rc = lm_mysql_fk_predrop(k.c, plan, tsec, err)) < 0)
+            goto fail;
+        k.fk_dropped = true;
+    }
     if ((rc = lock_tables(&k, tsec, err)) < 0) {
         if (err->server_errno == 1205)
             err->retryable = true;
@@ -543,6 +571,7 @@ int lm_mysql_cutover(const lm_dsn *dsn, const lm_plan *plan, const lm_mysql_cuto
     goto cleanup;
 fail:
     undo(&k);
+    restore_fks(&k);
     lm_info("cutover attempt undone after %.0f ms of lock; %s.%s unchanged",
             k.t0 > 0 ? (lm_now() - k.t0) * 1000.0 : 0.0, plan->src->db, plan->src->name);
 cleanup:

@@ -1,10 +1,14 @@
 /* Foreign keys around a migration (issue 7). The shadow carries the
  * table's own foreign keys under temporary names (constraint names are
  * unique per schema); RENAME TABLE makes the children's constraints follow
- * the old table to _<t>_old, so right after the swap they are re-pointed
- * at the new table with metadata-only ALTERs (foreign_key_checks = 0: no
- * validation, no copy), keeping their names, and the table's own get
- * their names back. */
+ * the old table to _<t>_old. So they are dropped just before the cutover's
+ * lock and added back right after the rename, referencing t by name (the
+ * new table), with metadata-only ALTERs (foreign_key_checks = 0: no
+ * validation, no copy) under their own names; the table's own get their
+ * names back. In between the children are not checked (tens of ms): better
+ * than checked against the old table, which fails every child row of a
+ * parent created after the rename. An undone attempt adds them back on
+ * the old table. */
 #include "livemig/buf.h"
 #include "livemig/clock.h"
 #include "livemig/log.h"
@@ -267,22 +271,26 @@ int lm_my_fk_shadow_add(MYSQL *c, const lm_plan *p, const char *table, lm_err *e
     return rc;
 }
 
-/* One child table's constraints on t: dropped, then added back under the
- * same names (MariaDB refuses a name dropped and added in one ALTER). */
-static void put_repoint(lm_buf *drop, lm_buf *add, const lm_plan *p, size_t from, size_t to)
+/* livemig's own DDL on other tables: the tail must not take it for a
+ * schema change under the migration (a --fill-from child is tailed). */
+#define OWN_DDL "/* livemig */ ALTER TABLE "
+
+static void put_drop_in(lm_buf *b, const lm_fk *f)
 {
-    lm_buf_puts(drop, "ALTER TABLE ");
-    lm_my_put_table(drop, p->fk_in[from].db, p->fk_in[from].table);
-    lm_buf_puts(add, "ALTER TABLE ");
-    lm_my_put_table(add, p->fk_in[from].db, p->fk_in[from].table);
-    for (size_t i = from; i < to; i++) {
-        lm_buf_puts(drop, i > from ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
-        lm_mysql_quote_ident(drop, p->fk_in[i].name);
-        lm_buf_puts(add, i > from ? ", " : " ");
-        put_add(add, &p->fk_in[i], p->fk_in[i].name, p->src->name);
-    }
-    lm_buf_puts(drop, ", ALGORITHM=INPLACE");
-    lm_buf_puts(add, ", ALGORITHM=INPLACE");
+    lm_buf_puts(b, OWN_DDL);
+    lm_my_put_table(b, f->db, f->table);
+    lm_buf_puts(b, " DROP FOREIGN KEY ");
+    lm_mysql_quote_ident(b, f->name);
+    lm_buf_puts(b, ", ALGORITHM=INPLACE");
+}
+
+static void put_add_in(lm_buf *b, const lm_plan *p, const lm_fk *f)
+{
+    lm_buf_puts(b, OWN_DDL);
+    lm_my_put_table(b, f->db, f->table);
+    lm_buf_putc(b, ' ');
+    put_add(b, f, f->name, p->src->name);
+    lm_buf_puts(b, ", ALGORITHM=INPLACE");
 }
 
 /* The table's own constraints: off the old table, back to their names. */
@@ -290,9 +298,9 @@ static void put_renames(lm_buf *old_q, lm_buf *new_q, const lm_plan *p)
 {
     char tmp[80];
 
-    lm_buf_puts(old_q, "ALTER TABLE ");
+    lm_buf_puts(old_q, OWN_DDL);
     lm_my_put_table(old_q, p->src->db, p->old_name);
-    lm_buf_puts(new_q, "ALTER TABLE ");
+    lm_buf_puts(new_q, OWN_DDL);
     lm_my_put_table(new_q, p->src->db, p->src->name);
     for (size_t i = 0; i < p->nfk_out; i++) {
         lm_buf_puts(old_q, i ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
@@ -329,7 +337,86 @@ static int run_retry(MYSQL *c, const lm_buf *stmt, lm_buf *todo, lm_err *err)
     return rc;
 }
 
-int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *p, char **todo_out, lm_err *err)
+/* An ALTER of a child waits for metadata locks and, in InnoDB, for locks
+ * of running transactions, whose next statements on the child queue behind
+ * it (a deadlock across the two lock kinds that only the timeout breaks:
+ * innodb_lock_wait_timeout is 50 s by default, which stalled the
+ * application that long). So each try waits at most a second, and at most
+ * the cutover's lock timeout; run_retry tries again. */
+static int session(MYSQL *c, unsigned lock_s, lm_err *err)
+{
+    char q[160];
+    unsigned s = lock_s == 0 || lock_s > 1 ? 1 : lock_s;
+
+    snprintf(q, sizeof(q),
+             "SET SESSION foreign_key_checks = 0, lock_wait_timeout = %u, "
+             "innodb_lock_wait_timeout = %u",
+             s, s);
+    return lm_mysql_exec(c, q, err);
+}
+
+int lm_mysql_fk_predrop(MYSQL *c, const lm_plan *p, unsigned lock_s, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    int rc = 0;
+
+    if (p->nfk_in == 0 || (rc = session(c, lock_s, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < p->nfk_in && rc == 0; i++) {
+        lm_buf_reset(&q);
+        put_drop_in(&q, &p->fk_in[i]);
+        if (q.oom)
+            rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        else if ((rc = lm_mysql_exec(c, q.data, err)) < 0 && err->server_errno == 1091) {
+            /* Gone already: an earlier attempt could not put it back. */
+            lm_err_clear(err);
+            rc = 0;
+        }
+    }
+    if (rc < 0) {
+        lm_err_prefix(err, "dropping the foreign keys that reference %s before the swap",
+                      p->src->name);
+        err->retryable = lm_my_retryable(err->server_errno);
+    }
+    lm_buf_free(&q);
+    return rc;
+}
+
+/* ADD the children's constraints back, referencing t by name: the old
+ * table when an attempt is undone, the new one after the swap. */
+static int add_incoming(MYSQL *c, const lm_plan *p, lm_buf *todo, lm_err *first, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+
+    for (size_t i = 0; i < p->nfk_in; i++) {
+        lm_buf_reset(&q);
+        put_add_in(&q, p, &p->fk_in[i]);
+        if (run_retry(c, &q, todo, err) < 0 && err->server_errno != 1826 && first->code == 0)
+            *first = *err; /* 1826: already there */
+    }
+    lm_buf_free(&q);
+    return first->code ? first->code : 0;
+}
+
+int lm_mysql_fk_restore(MYSQL *c, const lm_plan *p, unsigned lock_s, char **todo_out, lm_err *err)
+{
+    lm_buf todo = LM_BUF_INIT;
+    lm_err first = LM_ERR_INIT;
+    int rc;
+
+    *todo_out = NULL;
+    if (p->nfk_in == 0)
+        return 0;
+    if ((rc = session(c, lock_s, err)) == 0 && (rc = add_incoming(c, p, &todo, &first, err)) < 0) {
+        *err = first;
+        *todo_out = todo.oom ? NULL : strdup(todo.data);
+    }
+    lm_buf_free(&todo);
+    return rc;
+}
+
+int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *p, unsigned lock_s, char **todo_out,
+                           lm_err *err)
 {
     lm_buf q = LM_BUF_INIT, q2 = LM_BUF_INIT, todo = LM_BUF_INIT;
     lm_err first = LM_ERR_INIT;
@@ -339,32 +426,14 @@ int lm_mysql_fk_after_swap(MYSQL *c, const lm_plan *p, char **todo_out, lm_err *
     *todo_out = NULL;
     if (p->nfk_in == 0 && p->nfk_out == 0)
         return 0;
-    if ((rc = lm_mysql_exec(c, "SET SESSION foreign_key_checks = 0, lock_wait_timeout = 2", err)) <
-        0)
+    if ((rc = session(c, lock_s, err)) < 0)
         return rc;
-    /* Children first: until they are re-pointed, their new rows are
-     * checked against the old table. fk_in is ordered by child table. */
-    for (size_t i = 0; i < p->nfk_in;) {
-        size_t j = i + 1;
-        while (j < p->nfk_in && strcmp(p->fk_in[j].table, p->fk_in[i].table) == 0)
-            j++;
-        lm_buf_reset(&q);
-        lm_buf_reset(&q2);
-        put_repoint(&q, &q2, p, i, j);
-        if ((r = run_retry(c, &q, &todo, err)) == 0)
-            r = run_retry(c, &q2, &todo, err);
-        else
-            lm_buf_printf(&todo, "  %s;\n", q2.data);
-        if (r < 0 && first.code == 0)
-            first = *err;
-        i = j;
-    }
+    /* Children first: they have had no constraint since the pre-drop. */
+    add_incoming(c, p, &todo, &first, err);
     if (p->nfk_in)
-        lm_info("cutover: %zu foreign key(s) re-pointed at %s.%s %.0f ms after the rename",
+        lm_info("cutover: %zu foreign key(s) re-created on the new %s.%s %.0f ms after the rename",
                 p->nfk_in, p->src->db, p->src->name, (lm_now() - t0) * 1000.0);
     if (p->nfk_out) {
-        lm_buf_reset(&q);
-        lm_buf_reset(&q2);
         put_renames(&q, &q2, p);
         if ((r = run_retry(c, &q, &todo, err)) == 0)
             r = run_retry(c, &q2, &todo, err);

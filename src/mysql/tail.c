@@ -167,7 +167,8 @@ static int handle_event(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
     switch (ev->hdr.type) {
     case LM_BL_QUERY:
     case LM_BL_QUERY_COMPRESSED:
-        if (ev->query == NULL || t->expect_ddl ||
+        /* livemig's own DDL (foreign keys at the cutover, fk.c). */
+        if (ev->query == NULL || t->expect_ddl || strncmp(ev->query, "/* livemig */", 13) == 0 ||
             (ev->query_db && strcmp(ev->query_db, t->db) != 0 && !strstr(ev->query, t->db)))
             return 0;
         for (size_t i = 0; i <= t->nalso; i++) {
