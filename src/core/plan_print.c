@@ -53,8 +53,8 @@ static void print_fks(const lm_plan *p)
         const lm_fk *f = &p->fk_in[i];
         printf("  fk in:    %s.%s (", f->table, f->name);
         print_fk_cols(f->cols, f->ncols);
-        printf(") -> %s: re-pointed at the new table right after the swap (ALTER TABLE %s, "
-               "metadata only)\n",
+        printf(") -> %s: dropped before the cutover's lock, added back on the new table right "
+               "after the rename (ALTER TABLE %s, metadata only)\n",
                p->src->name, f->table);
     }
 }

@@ -293,6 +293,22 @@ static void put_add_in(lm_buf *b, const lm_plan *p, const lm_fk *f)
     lm_buf_puts(b, ", ALGORITHM=INPLACE");
 }
 
+/* The old table's name for one of its constraints after the rename:
+ * InnoDB renames generated names (<t>_ibfk_<n>) with their table. */
+static void put_old_name(lm_buf *b, const lm_plan *p, const char *name)
+{
+    size_t n = strlen(p->src->name);
+
+    if (strncmp(name, p->src->name, n) == 0 && strncmp(name + n, "_ibfk_", 6) == 0) {
+        lm_buf b2 = LM_BUF_INIT;
+        lm_buf_printf(&b2, "%s%s", p->old_name, name + n);
+        lm_mysql_quote_ident(b, b2.oom ? name : b2.data);
+        lm_buf_free(&b2);
+        return;
+    }
+    lm_mysql_quote_ident(b, name);
+}
+
 /* The table's own constraints: off the old table, back to their names. */
 static void put_renames(lm_buf *old_q, lm_buf *new_q, const lm_plan *p)
 {
@@ -304,7 +320,7 @@ static void put_renames(lm_buf *old_q, lm_buf *new_q, const lm_plan *p)
     lm_my_put_table(new_q, p->src->db, p->src->name);
     for (size_t i = 0; i < p->nfk_out; i++) {
         lm_buf_puts(old_q, i ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
-        lm_mysql_quote_ident(old_q, p->fk_out[i].name);
+        put_old_name(old_q, p, p->fk_out[i].name);
         lm_fk_temp_name(tmp, sizeof(tmp), p->fk_out[i].name);
         lm_buf_puts(new_q, i ? ", DROP FOREIGN KEY " : " DROP FOREIGN KEY ");
         lm_mysql_quote_ident(new_q, tmp);
