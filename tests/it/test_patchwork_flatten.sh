@@ -238,13 +238,17 @@ check_fks() {
         fail "(iii) the new $T's own FKs differ from the old table's (names, columns, targets)"
     fi
     pass "(iii) the new $T carries its own $(wc -l <"$WORK/fk_out.after") FKs under their names"
-    # The old definition plus the two columns (keys and constraints by name).
-    before=$(sed 's/\\n/\n/g' "$WORK/create.before")
-    after=$(show_create "$T" | sed 's/\\n/\n/g' | grep -vE "^ *\`(diff|pull_url)\` ")
+    # The old definition plus the two columns: the columns in their order,
+    # keys and constraints by name (the server may list them in another order).
+    before=$(sed -e 's/\\n/\n/g' "$WORK/create.before" | sed 's/,$//' | sort)
+    after=$(show_create "$T" | sed 's/\\n/\n/g' | grep -vE "^ *\`(diff|pull_url)\` " | sed 's/,$//' | sort)
     [ "$before" = "$after" ] || {
         diff <(echo "$before") <(echo "$after") >&2 || true
         fail "(iii) the new $T is not the old definition plus diff and pull_url"
     }
+    [ "$(table_columns "$T" | tr '\n' ' ')" = "$(cat "$WORK/columns.before") diff pull_url " ] ||
+        fail "(iii) the columns of the new $T are not the old ones + diff, pull_url:" \
+            "$(table_columns "$T" | tr '\n' ' ')"
     show_create "$T" | grep -qF "\`diff\` longtext DEFAULT NULL" ||
         fail "(iii) the new $T has no column diff longtext NULL"
     show_create "$T" | grep -qF "\`pull_url\` varchar(255) DEFAULT NULL" ||
@@ -292,6 +296,7 @@ run_once() {
     fk_in "$T" >"$WORK/fk_in.before"
     fk_out "$T" >"$WORK/fk_out.before"
     show_create "$T" >"$WORK/create.before"
+    table_columns "$T" | tr '\n' ' ' | sed 's/ $//' >"$WORK/columns.before"
     for name in "${REFERENCING[@]}"; do
         grep -q "^$name	" "$WORK/fk_in.before" || fail "setup: the schema lacks the FK $name"
     done
