@@ -28,18 +28,19 @@
  * a correct migration every submission's diff/pull_url equals its patch's.
  *
  * The reference table (default ref_submission: id, msgid, name, diff,
- * pull_url, is_cover, ncomments) is written in the same transaction as every
- * change: at every commit it says what patchwork_submission + patchwork_patch
- * must hold. --init-ref (re)creates it from the current data. A reference
- * statement that does not match exactly one row means a row was lost or
- * invented: counted as diverged=, exit 3.
+ * pull_url, is_cover, ncomments, v2 = inserted by the new code) is written in the same transaction
+ * as every change: at every commit it says what patchwork_submission + patchwork_patch must hold.
+ * --init-ref (re)creates it from the current data. A reference statement that does not match
+ * exactly one row means a row was lost or invented: counted as diverged=, exit 3.
  *
  * Deadlocks, lock wait timeouts and "table definition changed" roll back and
  * retry. Foreign-key errors (1452/1451) are expected for a few transactions
  * in the window between the cutover and the re-pointing of the child tables'
  * FKs: they are printed, counted (fk_errors=) and the transaction is rolled
- * back as a whole (reference included) and not retried. Other errors are
- * fatal (exit 1). The last line on stdout is the summary of the counts. */
+ * back as a whole (reference included) and not retried. A duplicate key is
+ * fatal: msgids are unique, so it is an id handed out twice (the new table's
+ * AUTO_INCREMENT behind the old one's). Other errors are fatal too (exit 1).
+ * The last line on stdout is the summary of the counts. */
 #include <errno.h>
 #include <inttypes.h>
 #include <mysql.h>
@@ -220,8 +221,7 @@ typedef enum { TX_OK, TX_RETRY, TX_FK, TX_NONE, TX_REFRESH } res;
 static bool retryable(unsigned e)
 {
     return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == ER_TABLE_DEF_CHANGED ||
-           e == ER_CHECKREAD || e == ER_LOCK_ABORTED || e == ER_QUERY_INTERRUPTED ||
-           e == ER_DUP_ENTRY; /* a msgid taken by chance: other values next time */
+           e == ER_CHECKREAD || e == ER_LOCK_ABORTED || e == ER_QUERY_INTERRUPTED;
 }
 
 /* Classify the error of the last statement (die on the unexpected ones). */
@@ -236,6 +236,12 @@ static res failed(worker *w, const char *sql)
     }
     if (e == ER_BAD_FIELD_ERROR && w->v2_seen)
         return TX_REFRESH;
+    /* msgids are unique by construction and the reference's ids come from
+     * patchwork_submission's AUTO_INCREMENT: a duplicate is a reused id. */
+    if (e == ER_DUP_ENTRY)
+        die("thread %d: duplicate key (an id handed out twice? the AUTO_INCREMENT of the new "
+            "table must continue the old one's): %.300s\n  error %u: %s",
+            w->id, sql, e, mysql_error(w->c));
     if (retryable(e)) {
         if (opt.verbose)
             fprintf(stderr, "pw_workload[%d]: %u %s (retrying)\n", w->id, e, mysql_error(w->c));
@@ -447,9 +453,9 @@ static res tx_new_rows(worker *w, bool cover, const char *diff, const char *pull
         TRY(run_one(w));
     }
     q(w,
-      "INSERT INTO %r (id, msgid, name, diff, pull_url, is_cover, ncomments)"
-      " VALUES (%L, %s, %s, %s, %s, %L, 0)",
-      opt.ref, id, msgid, name, diff, pull, (long long)cover);
+      "INSERT INTO %r (id, msgid, name, diff, pull_url, is_cover, ncomments, v2)"
+      " VALUES (%L, %s, %s, %s, %s, %L, 0, %L)",
+      opt.ref, id, msgid, name, diff, pull, (long long)cover, (long long)w->v2);
     TRY(run(w, NULL));
     cover ? w->st.new_covers++ : w->st.new_patches++;
     w->st.v2_inserts += w->v2;
@@ -656,11 +662,11 @@ static void init_ref(MYSQL *c)
         {"CREATE TABLE ",
          " (id int NOT NULL PRIMARY KEY, msgid varchar(255) NOT NULL,"
          " name varchar(255) NOT NULL, diff longtext NULL, pull_url varchar(255) NULL,"
-         " is_cover tinyint(1) NOT NULL, ncomments int NOT NULL)"
+         " is_cover tinyint(1) NOT NULL, ncomments int NOT NULL, v2 tinyint(1) NOT NULL)"
          " ENGINE=InnoDB DEFAULT CHARSET=utf8mb3"},
         {"INSERT INTO ",
          " SELECT s.id, s.msgid, s.name, p.diff, p.pull_url, c.submission_ptr_id IS NOT NULL,"
-         " (SELECT COUNT(*) FROM patchwork_comment m WHERE m.submission_id = s.id)"
+         " (SELECT COUNT(*) FROM patchwork_comment m WHERE m.submission_id = s.id), 0"
          " FROM patchwork_submission s LEFT JOIN patchwork_patch p ON p.submission_ptr_id = s.id"
          " LEFT JOIN patchwork_coverletter c ON c.submission_ptr_id = s.id"}};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
