@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "livemig/plan.h"
+
 typedef struct lm_migrate_opts {
     const char *dsn;
     const char *table;
@@ -48,7 +50,7 @@ typedef struct lm_migrate_opts {
     const char *hooks_dir;        /* DIR/on-<event> executables */
     double hook_timeout;          /* seconds before a hook is killed */
     /* --fill-from specs (issue 7) and what to do with referencing FKs. */
-    const char *fill_from[16];
+    const char *fill_from[LM_MAX_FILLS];
     size_t nfill_from;
     bool fk_rebuild; /* --foreign-keys=rebuild */
 } lm_migrate_opts;

@@ -41,7 +41,7 @@ typedef struct lm_colpair {
  * child.join_col = the source's (single-column) key. */
 typedef struct lm_fill {
     char *spec;          /* as given: the plan, the fingerprint */
-    lm_table_def *child; /* key = the child's unique key on join_col */
+    lm_table_def *child; /* as read: its key is its own iteration key */
     unsigned join_col;   /* child column holding the parent's key */
     size_t ncols;
     lm_colpair *cols; /* child column -> shadow column */
@@ -96,6 +96,8 @@ typedef struct lm_fill_spec {
 struct lm_err;
 int lm_fill_spec_parse(const char *spec, const char *table, lm_fill_spec *out, struct lm_err *err);
 void lm_fill_spec_free(lm_fill_spec *s);
+/* Free what one foreign key owns (not f itself); lm_fk_free: n and the array. */
+void lm_fk_clear(lm_fk *f);
 void lm_fk_free(lm_fk *fks, size_t n);
 /* The shadow's name for an outgoing constraint while both tables exist:
  * "_" + name, cut to 64 characters (names are unique per schema). */

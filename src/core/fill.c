@@ -218,23 +218,28 @@ void lm_fill_spec_free(lm_fill_spec *s)
     memset(s, 0, sizeof(*s));
 }
 
+void lm_fk_clear(lm_fk *f)
+{
+    free(f->name);
+    free(f->db);
+    free(f->table);
+    free(f->ref_db);
+    free(f->ref_table);
+    for (size_t j = 0; j < f->ncols; j++) {
+        free(f->cols[j]);
+        free(f->ref_cols[j]);
+    }
+    free(f->cols);
+    free(f->ref_cols);
+    free(f->on_delete);
+    free(f->on_update);
+    memset(f, 0, sizeof(*f));
+}
+
 void lm_fk_free(lm_fk *fks, size_t n)
 {
-    for (size_t i = 0; fks && i < n; i++) {
-        free(fks[i].name);
-        free(fks[i].db);
-        free(fks[i].table);
-        free(fks[i].ref_db);
-        free(fks[i].ref_table);
-        for (size_t j = 0; j < fks[i].ncols; j++) {
-            free(fks[i].cols[j]);
-            free(fks[i].ref_cols[j]);
-        }
-        free(fks[i].cols);
-        free(fks[i].ref_cols);
-        free(fks[i].on_delete);
-        free(fks[i].on_update);
-    }
+    for (size_t i = 0; fks && i < n; i++)
+        lm_fk_clear(&fks[i]);
     free(fks);
 }
 

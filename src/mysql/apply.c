@@ -44,23 +44,29 @@ static bool is_data_error(unsigned int no)
     }
 }
 
-static int flush(batch *b, lm_err *err)
+int lm_my_apply_stmt(MYSQL *c, const lm_buf *sql, lm_err *err)
 {
-    MYSQL *c = b->c;
-
-    if (b->kind == ST_NONE)
-        return 0;
-    if (b->sql.oom)
+    if (sql->oom)
         return lm_err_set(err, LM_ENOMEM, "out of memory");
-    if (mysql_query(c, b->sql.data) != 0) {
+    if (mysql_query(c, sql->data) != 0) {
         unsigned int no = mysql_errno(c);
         return lm_my_fail(err, c, is_data_error(no) ? LM_EFAIL : LM_EDB,
                           "applying changes to the shadow");
     }
+    return lm_my_check_warnings(c, false, "applying a change to the shadow", err);
+}
+
+static int flush(batch *b, lm_err *err)
+{
+    int rc;
+
+    if (b->kind == ST_NONE)
+        return 0;
+    rc = lm_my_apply_stmt(b->c, &b->sql, err);
     b->kind = ST_NONE;
     b->rows = 0;
     lm_buf_reset(&b->sql);
-    return lm_my_check_warnings(c, false, "applying a change to the shadow", err);
+    return rc;
 }
 
 /* Start a statement of `kind` or continue the open one. */
@@ -93,16 +99,21 @@ static int begin(batch *b, st_kind kind, lm_err *err)
     return 0;
 }
 
-static int check_image(const lm_plan *p, const lm_row *r, lm_err *err)
+int lm_my_check_image(const lm_table_def *t, const lm_row *r, lm_err *err)
 {
     if (r == NULL)
         return lm_err_set(err, LM_ECORRUPT, "a change lacks its row image");
-    if (r->ncols != p->src->ncols)
+    if (r->ncols != t->ncols)
         return lm_err_set(err, LM_ECORRUPT,
                           "a row image of %s.%s has %u columns, the table has %zu (was it "
                           "altered during the migration?)",
-                          p->src->db, p->src->name, r->ncols, p->src->ncols);
+                          t->db, t->name, r->ncols, t->ncols);
     return 0;
+}
+
+static int check_image(const lm_plan *p, const lm_row *r, lm_err *err)
+{
+    return lm_my_check_image(p->src, r, err);
 }
 
 static int add_replace(batch *b, const lm_row *r, lm_err *err)

@@ -15,27 +15,6 @@
 
 #include <string.h>
 
-static int check_child_image(const lm_fill *f, const lm_row *r, lm_err *err)
-{
-    if (r == NULL)
-        return lm_err_set(err, LM_ECORRUPT, "a change of %s lacks its row image", f->child->name);
-    if (r->ncols != f->child->ncols)
-        return lm_err_set(err, LM_ECORRUPT,
-                          "a row image of %s.%s has %u columns, the table has %zu (was it "
-                          "altered during the migration?)",
-                          f->child->db, f->child->name, r->ncols, f->child->ncols);
-    return 0;
-}
-
-static int exec(MYSQL *c, lm_buf *q, lm_err *err)
-{
-    if (q->oom)
-        return lm_err_set(err, LM_ENOMEM, "out of memory");
-    if (mysql_query(c, q->data) != 0)
-        return lm_my_fail(err, c, LM_EDB, "applying a change of a --fill-from table");
-    return lm_my_check_warnings(c, false, "applying a change of a --fill-from table", err);
-}
-
 /* UPDATE shadow SET filled = image values (or NULL) WHERE key = join value. */
 static int set_filled(MYSQL *c, const lm_plan *p, const lm_fill *f, const lm_row *r, bool clear,
                       lm_err *err)
@@ -66,7 +45,7 @@ static int set_filled(MYSQL *c, const lm_plan *p, const lm_fill *f, const lm_row
     lm_buf_puts(&q, " = ");
     if ((rc = lm_my_literal(&q, k, &f->child->cols[f->join_col], err)) < 0)
         goto cleanup;
-    rc = exec(c, &q, err);
+    rc = lm_my_apply_stmt(c, &q, err);
 cleanup:
     lm_buf_free(&q);
     return rc;
@@ -96,16 +75,16 @@ int lm_my_apply_child(MYSQL *c, const lm_plan *p, const lm_change *ch, lm_err *e
     f = &p->fills[ch->source - 1];
     switch (ch->op) {
     case LM_ROW_INSERT:
-        if ((rc = check_child_image(f, ch->after, err)) < 0)
+        if ((rc = lm_my_check_image(f->child, ch->after, err)) < 0)
             return rc;
         return set_filled(c, p, f, ch->after, false, err);
     case LM_ROW_DELETE:
-        if ((rc = check_child_image(f, ch->before, err)) < 0)
+        if ((rc = lm_my_check_image(f->child, ch->before, err)) < 0)
             return rc;
         return set_filled(c, p, f, ch->before, true, err);
     case LM_ROW_UPDATE:
-        if ((rc = check_child_image(f, ch->before, err)) < 0 ||
-            (rc = check_child_image(f, ch->after, err)) < 0)
+        if ((rc = lm_my_check_image(f->child, ch->before, err)) < 0 ||
+            (rc = lm_my_check_image(f->child, ch->after, err)) < 0)
             return rc;
         if (!touches_fill(f, ch))
             return 0;
@@ -121,7 +100,6 @@ int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
 {
     const lm_table_def *s = p->src, *d = p->dst;
     lm_buf q = LM_BUF_INIT;
-    char alias[32];
     int rc = 0;
 
     lm_buf_puts(&q, "REPLACE INTO ");
@@ -131,11 +109,7 @@ int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
         lm_buf_puts(&q, i ? ", " : "");
         lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
     }
-    for (size_t f = 0; f < p->nfill; f++)
-        for (size_t j = 0; j < p->fills[f].ncols; j++) {
-            lm_buf_puts(&q, ", ");
-            lm_mysql_quote_ident(&q, d->cols[p->fills[f].cols[j].dst].name);
-        }
+    lm_my_put_fill_cols(&q, p, false);
     lm_buf_puts(&q, ") SELECT ");
     for (size_t i = 0; i < p->nmap; i++) {
         unsigned sc = p->map[i].src;
@@ -143,14 +117,7 @@ int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
         if ((rc = lm_my_literal(&q, &r->cols[sc], &s->cols[sc], err)) < 0)
             goto cleanup;
     }
-    for (size_t f = 0; f < p->nfill; f++) {
-        const lm_fill *fl = &p->fills[f];
-        lm_my_fill_alias(alias, sizeof(alias), f);
-        for (size_t j = 0; j < fl->ncols; j++) {
-            lm_buf_puts(&q, ", ");
-            lm_my_put_col(&q, alias, fl->child->cols[fl->cols[j].src].name);
-        }
-    }
+    lm_my_put_fill_cols(&q, p, true);
     /* One row to join the children to: the parent's key. */
     lm_buf_puts(&q, " FROM (SELECT ");
     if ((rc = lm_my_literal(&q, &r->cols[s->key_cols[0]], &s->cols[s->key_cols[0]], err)) < 0)
@@ -160,7 +127,7 @@ int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
     lm_buf_puts(&q, ") AS ");
     lm_mysql_quote_ident(&q, s->name);
     lm_my_put_fill_joins(&q, p);
-    rc = exec(c, &q, err);
+    rc = lm_my_apply_stmt(c, &q, err);
 cleanup:
     lm_buf_free(&q);
     return rc;

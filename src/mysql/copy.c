@@ -126,8 +126,7 @@ static void put_from(lm_buf *b, const lm_table_def *t)
     lm_buf_putc(b, ')');
 }
 
-/* The filled columns: the shadow's names, or the children's (aliased). */
-static void put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child)
+void lm_my_put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child)
 {
     char alias[32];
 
@@ -238,13 +237,13 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
         lm_buf_puts(&q, i ? ", " : "");
         lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
     }
-    put_fill_cols(&q, p, false);
+    lm_my_put_fill_cols(&q, p, false);
     lm_buf_puts(&q, ") SELECT ");
     for (size_t i = 0; i < p->nmap; i++) {
         lm_buf_puts(&q, i ? ", " : "");
         lm_my_put_col(&q, qual, s->cols[p->map[i].src].name);
     }
-    put_fill_cols(&q, p, true);
+    lm_my_put_fill_cols(&q, p, true);
     put_from(&q, s);
     lm_my_put_fill_joins(&q, p);
     if (cp->last_key || upper)

@@ -208,11 +208,7 @@ int lm_my_fk_plan(MYSQL *c, lm_plan *p, bool rebuild, lm_err *err)
         if (!all_mapped(f->cols, f->ncols, p)) {
             lm_info("foreign key %s goes with its column(s): the new table will not have it",
                     f->name);
-            lm_fk *gone = malloc(sizeof(*gone));
-            if (gone == NULL)
-                return lm_err_set(err, LM_ENOMEM, "out of memory");
-            *gone = *f;
-            lm_fk_free(gone, 1);
+            lm_fk_clear(f);
             continue;
         }
         if (rename_cols(f->cols, f->ncols, p) < 0)
@@ -358,16 +354,15 @@ static int run_retry(MYSQL *c, const lm_buf *stmt, lm_buf *todo, lm_err *err)
  * it (a deadlock across the two lock kinds that only the timeout breaks:
  * innodb_lock_wait_timeout is 50 s by default, which stalled the
  * application that long). So each try waits at most a second, and at most
- * the cutover's lock timeout; run_retry tries again. */
+ * the cutover's lock timeout; run_retry tries again. (foreign_key_checks is
+ * 0 on every livemig session: conn.c.) */
 static int session(MYSQL *c, unsigned lock_s, lm_err *err)
 {
     char q[160];
     unsigned s = lock_s == 0 || lock_s > 1 ? 1 : lock_s;
 
-    snprintf(q, sizeof(q),
-             "SET SESSION foreign_key_checks = 0, lock_wait_timeout = %u, "
-             "innodb_lock_wait_timeout = %u",
-             s, s);
+    snprintf(q, sizeof(q), "SET SESSION lock_wait_timeout = %u, innodb_lock_wait_timeout = %u", s,
+             s);
     return lm_mysql_exec(c, q, err);
 }
 

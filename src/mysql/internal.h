@@ -90,6 +90,12 @@ int lm_my_fk_plan(MYSQL *c, lm_plan *p, bool rebuild, lm_err *err);
 /* Add the table's own foreign keys to `table` (the shadow) under temporary names. */
 int lm_my_fk_shadow_add(MYSQL *c, const lm_plan *p, const char *table, lm_err *err);
 
+/* ---- apply.c ---- */
+/* A row image of t has t's columns (LM_ECORRUPT otherwise). */
+int lm_my_check_image(const lm_table_def *t, const lm_row *r, lm_err *err);
+/* Run one statement on the shadow: data errors are LM_EFAIL, any warning fails. */
+int lm_my_apply_stmt(MYSQL *c, const lm_buf *sql, lm_err *err);
+
 /* ---- apply_fill.c: changes with --fill-from, one statement each ---- */
 int lm_my_apply_child(MYSQL *c, const lm_plan *p, const lm_change *ch, lm_err *err);
 /* A parent row inserted or updated: its own columns from the image, the
@@ -141,6 +147,9 @@ int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, const char *
 void lm_my_put_col(lm_buf *b, const char *qual, const char *col);
 /* " LEFT JOIN `db`.`child` AS `_lmfN` ON `_lmfN`.`join` = `t`.`key`" for each fill. */
 void lm_my_put_fill_joins(lm_buf *b, const lm_plan *p);
+/* ", col" for every filled column: the shadow's names, or the children's
+ * (aliased as in those joins). */
+void lm_my_put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child);
 /* The alias of fill i's child in those joins. */
 void lm_my_fill_alias(char *out, size_t cap, size_t i);
 
