@@ -35,11 +35,12 @@ typedef struct lm_pgf {
     lm_lsn wal_end;        /* 'w' and 'k': the server's end of WAL */
     int64_t send_time;     /* µs since 2000-01-01 */
     bool reply_requested;  /* 'k' */
-    const uint8_t *data;   /* 'w': the pgoutput message */
+    const uint8_t *data;   /* 'w': the pgoutput message; other: the whole frame */
     size_t len;
 } lm_pgf;
 
-/* Split one frame as returned by PQgetCopyData. LM_ECORRUPT if short. */
+/* Split one frame as returned by PQgetCopyData. LM_ECORRUPT if empty or
+ * shorter than its type's fixed part; a longer keepalive is accepted. */
 int lm_pgf_parse(const uint8_t *buf, size_t len, lm_pgf *out, lm_err *err);
 
 /* The 34-byte standby status update ('r'): written, flushed and applied
@@ -76,7 +77,7 @@ typedef struct lm_pgo_msg {
     lm_lsn final_lsn;
     int64_t commit_time; /* B and C: µs since 2000-01-01 */
     uint32_t xid;
-    /* C */
+    /* C (and M: the raw flags byte) */
     uint8_t flags;
     lm_lsn commit_lsn;
     lm_lsn end_lsn;
@@ -108,9 +109,10 @@ typedef struct lm_pgo_msg {
 } lm_pgo_msg;
 
 /* Parse one pgoutput message (the payload of a 'w' frame) into out, which
- * must have been zeroed or cleared. Unknown message types and any read
- * past the end are LM_ECORRUPT with the type and offset in the message.
- * Strings must be NUL-terminated inside the buffer. */
+ * must have been zeroed or cleared. Unknown message types, any read past
+ * the end and bytes after the end are LM_ECORRUPT with the type and offset
+ * in the message. Strings must be NUL-terminated inside the buffer. On
+ * error out is left cleared (nothing to free). */
 int lm_pgo_parse(const uint8_t *buf, size_t len, lm_pgo_msg *out, lm_err *err);
 /* Free what a parse allocated; the message can be parsed into again. */
 void lm_pgo_msg_clear(lm_pgo_msg *m);

@@ -8,6 +8,7 @@
 #include "livemig/dsn.h"
 #include "livemig/log.h"
 #include "livemig/mysql.h"
+#include "livemig/pg.h"
 #include "livemig/verify.h"
 #include "core/run.h"
 #include "mysql/tail.h"
@@ -379,9 +380,14 @@ int lm_migrate_main(const lm_migrate_opts *o)
         rc = lm_err_set(&err, LM_ENOMEM, "out of memory");
         goto cleanup;
     }
-    if (r.dsn.kind != LM_DSN_MYSQL) {
-        rc = lm_err_set(&err, LM_EINVAL, "only mysql:// and mariadb:// DSNs are supported so far");
-        goto cleanup;
+    if (r.dsn.kind == LM_DSN_PG) {
+        /* The PostgreSQL engine drives its own pipeline (src/pg). */
+        redacted = lm_dsn_redacted(&r.dsn);
+        rc = lm_pg_migrate_main(o, redacted);
+        free(redacted);
+        lm_dsn_free(&r.dsn);
+        lm_status_destroy(&r.st);
+        return rc;
     }
     snprintf(r.st.table, sizeof(r.st.table), "%s.%s", r.dsn.db, o->table);
     memset(&fp, 0, sizeof(fp));
