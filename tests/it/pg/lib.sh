@@ -242,7 +242,7 @@ table_fingerprint() {
     local r
     r=$(sql_str "$1")
     pg "SELECT concat_ws(E'\n',
-        'oid ' || c.oid, 'replident ' || c.relreplident, 'owner ' || c.relowner::regrole,
+        'oid ' || c.oid, 'replident ' || c.relreplident::text, 'owner ' || c.relowner::regrole,
         'acl ' || coalesce(c.relacl::text, '-'),
         (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' '
                            || attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '-'),
@@ -369,7 +369,10 @@ migrate_bg() {
     [ -s "$WORK/livemig.err" ] && cp "$WORK/livemig.err" "$WORK/livemig.err.$LM_RUNS"
     LM_RUNS=$((LM_RUNS + 1))
     log "livemig migrate $* (background)"
-    "$LIVEMIG" migrate --dsn "$DSN" "$@" >"$WORK/livemig.out" 2>"$WORK/livemig.err" &
+    # (a background job of a non-interactive shell starts with SIGINT
+    # ignored; env gives it back its default so a test can send SIGINT)
+    env --default-signal=INT "$LIVEMIG" migrate --dsn "$DSN" "$@" \
+        >"$WORK/livemig.out" 2>"$WORK/livemig.err" &
     LM_PID=$!
 }
 
