@@ -52,7 +52,8 @@ void lm_pgf_status(uint8_t out[LM_PG_STATUS_LEN], lm_lsn written, lm_lsn flushed
 /* ---- pgoutput messages (proto_version 1, no streaming) ---- */
 
 /* One column of a TupleData: 'n' NULL, 'u' unchanged TOAST (no value),
- * 't' text (len bytes at data, not NUL-terminated), 'b' binary. */
+ * 't' text (len bytes at data, not NUL-terminated), 'b' binary. 'n' and
+ * 'u' have len 0 and data NULL. */
 typedef struct lm_pgo_col {
     char kind;
     uint32_t len;
