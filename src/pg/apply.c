@@ -36,6 +36,7 @@ struct lm_pg_apply {
     bool in_txn;
     char fence[64];
     bool fence_seen;
+    bool replaying;
     lm_buf sql;
 };
 
@@ -87,6 +88,11 @@ size_t lm_pg_apply_pending(const lm_pg_apply *a)
 bool lm_pg_apply_in_txn(const lm_pg_apply *a)
 {
     return a->in_txn;
+}
+
+void lm_pg_apply_set_replaying(lm_pg_apply *a, bool replaying)
+{
+    a->replaying = replaying;
 }
 
 void lm_pg_apply_set_fence(lm_pg_apply *a, const char *token)
@@ -396,6 +402,8 @@ static int apply_one(lm_pg_apply *a, const pg_change *ch, const char **params, l
         return 0;
     /* The snapshot copy plus every later change leaves no row missing; a
      * whole row can still be written, a partial one means a lost change. */
+    if (unchanged && a->replaying)
+        return 0;
     if (unchanged)
         return lm_err_set(err, LM_EFAIL,
                           "an update of %s.%s found no row in the shadow to apply to; the shadow "
