@@ -292,6 +292,14 @@ static void put_where(lm_pg_apply *a, const pg_change *ch, const char **params, 
     }
 }
 
+static bool is_key(const lm_pg_plan *p, size_t i)
+{
+    for (size_t k = 0; k < p->src.nkey; k++)
+        if (p->src.key[k] == i)
+            return true;
+    return false;
+}
+
 static void build_insert(lm_pg_apply *a, const pg_change *ch, const char **params, int *np)
 {
     const lm_pg_plan *p = a->p;
@@ -324,18 +332,22 @@ static void build_insert(lm_pg_apply *a, const pg_change *ch, const char **param
         lm_buf_puts(&a->sql, k ? ", " : "");
         lm_pg_put_ident(&a->sql, lm_pg_mapped(p, p->src.key[k])->name);
     }
-    lm_buf_puts(&a->sql, ") DO UPDATE SET ");
+    lm_buf_puts(&a->sql, ")");
     first = true;
     for (size_t i = 0; i < p->src.ncols; i++) {
         const lm_pg_col *to = lm_pg_mapped(p, i);
-        if (to == NULL || a->rpos[i] < 0)
+        /* The key is what conflicted; GENERATED ALWAYS identity columns
+         * may not be set (the source cannot change them either). */
+        if (to == NULL || a->rpos[i] < 0 || is_key(p, i) || to->identity == 'a')
             continue;
-        lm_buf_puts(&a->sql, first ? "" : ", ");
+        lm_buf_puts(&a->sql, first ? " DO UPDATE SET " : ", ");
         lm_pg_put_ident(&a->sql, to->name);
         lm_buf_puts(&a->sql, " = EXCLUDED.");
         lm_pg_put_ident(&a->sql, to->name);
         first = false;
     }
+    if (first)
+        lm_buf_puts(&a->sql, " DO NOTHING");
 }
 
 /* SET the columns the stream sent (an unchanged TOAST value, 'u', keeps
@@ -355,6 +367,11 @@ static void build_update(lm_pg_apply *a, const pg_change *ch, const char **param
         int pos = a->rpos[i];
         if (to == NULL || pos < 0 || pos >= ch->ncols)
             continue;
+        /* A key that did not change needs no SET (and an identity column
+         * GENERATED ALWAYS may not be set at all; the source cannot change
+         * it either). */
+        if ((ch->oldv == NULL && is_key(p, i)) || to->identity == 'a')
+            continue;
         if (ch->newv[pos].kind == 'u') {
             *unchanged = true;
             continue;
@@ -365,6 +382,14 @@ static void build_update(lm_pg_apply *a, const pg_change *ch, const char **param
         params[*np] = ch->newv[pos].kind == 't' ? ch->newv[pos].text : NULL;
         put_param(a, ++*np, p->src.cols[i].type);
         first = false;
+    }
+    if (first) {
+        /* Nothing to set (only dropped or unchangeable columns changed):
+         * still look the row up, so a missing one is noticed. */
+        lm_buf_reset(&a->sql);
+        lm_buf_puts(&a->sql, "SELECT 1 FROM ");
+        lm_pg_put_qname(&a->sql, p->src.nsp, p->shadow_name);
+        *np = 0;
     }
     put_where(a, ch, params, np);
 }

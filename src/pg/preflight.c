@@ -181,8 +181,8 @@ static int check_shadow_key(PGconn *c, const lm_pg_plan *p, lm_err *err)
     return 0;
 }
 
-/* A USING expression converts differently from the copy's assignment casts,
- * and a second statement must not ride along. */
+/* A USING expression converts differently from the copy's assignment
+ * casts (and the stream's values could not follow it). */
 static int check_alter_text(const char *alter, lm_err *err)
 {
     bool quote = false, dquote = false;
@@ -192,8 +192,6 @@ static int check_alter_text(const char *alter, lm_err *err)
             quote = !quote;
         else if (*s == '"' && !quote)
             dquote = !dquote;
-        else if (!quote && !dquote && *s == ';')
-            return lm_err_set(err, LM_EINVAL, "invalid ALTER: one ALTER TABLE's clauses, no ';'");
         else if (!quote && !dquote && strncasecmp(s, "using", 5) == 0 &&
                  (s == alter || !isalnum((unsigned char)s[-1])) && !isalnum((unsigned char)s[5]) &&
                  s[5] != '_' && (s == alter || s[-1] != '_'))
@@ -280,10 +278,17 @@ static int create_shadow(PGconn *c, const lm_pg_preflight_opts *o, lm_pg_plan *p
     lm_buf_puts(&q, "ALTER TABLE ");
     lm_pg_put_qname(&q, p->src.nsp, p->shadow_name);
     lm_buf_printf(&q, " %s", o->alter);
-    /* Syntax and semantic errors of the ALTER are the user's input. */
-    PGresult *res = PQexec(c, q.data);
+    /* Syntax and semantic errors of the ALTER are the user's input. The
+     * extended protocol runs one statement: nothing can ride along after
+     * a ';'. */
+    PGresult *res = PQexecParams(c, q.data, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = lm_pg_fail(err, c, res, LM_EINVAL, "invalid ALTER");
+        const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (m && strstr(m, "multiple commands"))
+            rc = lm_err_set(err, LM_EINVAL,
+                            "invalid ALTER: give the clauses of one ALTER TABLE, without ';'");
+        else
+            rc = lm_pg_fail(err, c, res, LM_EINVAL, "invalid ALTER");
         PQclear(res);
         goto cleanup;
     }
