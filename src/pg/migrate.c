@@ -18,17 +18,7 @@
 
 int lm_pg_run_check_stop(lm_pg_run *r, lm_err *err)
 {
-    bool abort_req;
-
-    pthread_mutex_lock(&r->st.mu);
-    abort_req = r->st.op_abort;
-    pthread_mutex_unlock(&r->st.mu);
-    if (lm_interrupted)
-        return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
-    if (abort_req)
-        return lm_err_set(err, LM_EABORT,
-                          "aborted from the control socket; the table is unchanged");
-    return 0;
+    return lm_status_check_stop(&r->st, lm_interrupted, err);
 }
 
 void lm_pg_run_state(lm_pg_run *r, lm_state s)
