@@ -33,6 +33,7 @@ struct lm_pg_apply {
     pg_change *ready, **ready_tail;
     size_t ready_n;
     lm_lsn ready_end;
+    int64_t ready_since; /* commit time of the oldest waiting transaction */
     bool in_txn;
     char fence[64];
     bool fence_seen;
@@ -83,6 +84,11 @@ void lm_pg_apply_free(lm_pg_apply *a)
 size_t lm_pg_apply_pending(const lm_pg_apply *a)
 {
     return a->ready_n;
+}
+
+int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a)
+{
+    return a->ready_since;
 }
 
 bool lm_pg_apply_in_txn(const lm_pg_apply *a)
@@ -234,6 +240,8 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
             a->ready_tail = a->cur_tail;
         a->cur = NULL;
         a->cur_tail = &a->cur;
+        if (a->ready == NULL && a->cur)
+            a->ready_since = m.commit_time;
         a->ready_n += a->cur_n;
         a->cur_n = 0;
         a->ready_end = m.end_lsn;
@@ -467,6 +475,7 @@ int lm_pg_apply_flush(lm_pg_apply *a, bool in_txn, lm_lsn *end, size_t *n, lm_er
     a->ready = NULL;
     a->ready_tail = &a->ready;
     a->ready_n = 0;
+    a->ready_since = 0;
     *end = a->ready_end;
     *n = done;
     a->ready_end = 0;

@@ -141,6 +141,9 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
 int lm_pg_apply_check_msg(lm_pg_apply *a, const uint8_t *buf, size_t len, lm_err *err);
 /* Changes of complete transactions waiting. */
 size_t lm_pg_apply_pending(const lm_pg_apply *a);
+/* Commit time (µs since 2000-01-01) of the oldest transaction waiting to
+ * be applied, 0 when none: the lag. */
+int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a);
 /* Whether a transaction is open in the stream (between B and C). */
 bool lm_pg_apply_in_txn(const lm_pg_apply *a);
 /* Apply the waiting changes in one transaction (in_txn: inside the
