@@ -339,8 +339,9 @@ int lm_pg_preflight(PGconn *c, const lm_pg_preflight_opts *o, lm_pg_plan *p, lm_
         return rc;
     if (strlen(p->src.name) > LM_PG_NAME_MAX - 7)
         return lm_err_set(err, LM_EINVAL, "table name %s is too long for _<name>_new", p->src.name);
-    snprintf(p->shadow_name, sizeof(p->shadow_name), "_%s_new", p->src.name);
-    snprintf(p->old_name, sizeof(p->old_name), "_%s_old", p->src.name);
+    /* The length was checked: the precision only tells the compiler. */
+    snprintf(p->shadow_name, sizeof(p->shadow_name), "_%.57s_new", p->src.name);
+    snprintf(p->old_name, sizeof(p->old_name), "_%.57s_old", p->src.name);
     snprintf(p->slot, sizeof(p->slot), "livemig_%u_%u", p->dboid, p->src.oid);
     if ((rc = leftovers(c, p, o, err)) < 0)
         return rc;
