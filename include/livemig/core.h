@@ -112,6 +112,9 @@ typedef struct lm_status {
 
 void lm_status_init(lm_status *st);
 void lm_status_destroy(lm_status *st);
+/* The operator's stop requests: a signal (interrupted) or `abort` on the
+ * control socket, as LM_EABORT; 0 when neither. */
+int lm_status_check_stop(lm_status *st, bool interrupted, lm_err *err);
 /* A copy chunk of rows committed in seconds: counters and timings. */
 void lm_status_chunk(lm_status *st, uint64_t rows, double seconds);
 /* One JSON object describing the status (no newline). */

@@ -31,11 +31,11 @@ typedef enum {
 
 typedef struct lm_pgf {
     lm_pgf_kind kind;
-    lm_lsn wal_start;      /* 'w': where the payload's record starts */
-    lm_lsn wal_end;        /* 'w' and 'k': the server's end of WAL */
-    int64_t send_time;     /* µs since 2000-01-01 */
-    bool reply_requested;  /* 'k' */
-    const uint8_t *data;   /* 'w': the pgoutput message; other: the whole frame */
+    lm_lsn wal_start;     /* 'w': where the payload's record starts */
+    lm_lsn wal_end;       /* 'w' and 'k': the server's end of WAL */
+    int64_t send_time;    /* µs since 2000-01-01 */
+    bool reply_requested; /* 'k' */
+    const uint8_t *data;  /* 'w': the pgoutput message; other: the whole frame */
     size_t len;
 } lm_pgf;
 
@@ -52,7 +52,8 @@ void lm_pgf_status(uint8_t out[LM_PG_STATUS_LEN], lm_lsn written, lm_lsn flushed
 /* ---- pgoutput messages (proto_version 1, no streaming) ---- */
 
 /* One column of a TupleData: 'n' NULL, 'u' unchanged TOAST (no value),
- * 't' text (len bytes at data, not NUL-terminated), 'b' binary. */
+ * 't' text (len bytes at data, not NUL-terminated), 'b' binary. 'n' and
+ * 'u' have len 0 and data NULL. */
 typedef struct lm_pgo_col {
     char kind;
     uint32_t len;
@@ -65,8 +66,8 @@ typedef struct lm_pgo_tuple {
 } lm_pgo_tuple;
 
 typedef struct lm_pgo_relcol {
-    bool key;            /* flags & 1: part of the replica identity */
-    const char *name;    /* into the buffer, NUL-terminated */
+    bool key;         /* flags & 1: part of the replica identity */
+    const char *name; /* into the buffer, NUL-terminated */
     uint32_t type_oid;
     int32_t typmod;
 } lm_pgo_relcol;

@@ -13,7 +13,7 @@
 
 typedef struct lm_spool lm_spool;
 
-/* Create (truncate) path for writing. */
+/* Create (truncate) path for writing, mode 0600 (it holds row data). */
 int lm_spool_create(lm_spool **out, const char *path, lm_err *err);
 /* Append one record (len may be 0). */
 int lm_spool_write(lm_spool *s, uint64_t tag, const void *data, size_t len, lm_err *err);
@@ -21,9 +21,12 @@ int lm_spool_write(lm_spool *s, uint64_t tag, const void *data, size_t len, lm_e
  * the same file for reading from its first record. */
 int lm_spool_rewind(lm_spool *s, lm_err *err);
 /* Next record: *data points into the spool's buffer, valid until the next
- * call. LM_EEOF after the last record; LM_ECORRUPT on a damaged file. */
+ * call. LM_EEOF after the last record (and on every call after);
+ * LM_ECORRUPT on a damaged or truncated file, LM_EIO on a read error, and
+ * the same code again on any call after a failure. */
 int lm_spool_read(lm_spool *s, uint64_t *tag, const uint8_t **data, size_t *len, lm_err *err);
-/* Records written, bytes before and after compression (for the log). */
+/* Records written, bytes before compression (records with their 16-byte
+ * headers, and the end record) and after (the file's size). */
 void lm_spool_stats(const lm_spool *s, uint64_t *records, uint64_t *raw_bytes,
                     uint64_t *file_bytes);
 /* Close and remove the file. NULL is fine. */

@@ -77,18 +77,12 @@ void lm_run_progress(lm_run *r, bool force)
 /* Stop requests: Ctrl-C, `abort` on the socket, or the stream failing. */
 int lm_run_check_stop(lm_run *r, lm_err *err)
 {
-    bool abort_req, closed;
+    bool closed;
     lm_err qerr = LM_ERR_INIT;
+    int rc;
 
-    pthread_mutex_lock(&r->st.mu);
-    abort_req = r->st.op_abort;
-    pthread_mutex_unlock(&r->st.mu);
-    if (lm_interrupted)
-        return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
-    if (abort_req)
-        return lm_err_set(err, LM_EABORT,
-                          "aborted from the control socket; the table is "
-                          "unchanged");
+    if ((rc = lm_status_check_stop(&r->st, lm_interrupted, err)) < 0)
+        return rc;
     lm_queue_peek(&r->q, NULL, NULL, &closed, &qerr);
     if (closed) {
         if (qerr.code) {

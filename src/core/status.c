@@ -77,6 +77,21 @@ static void format_duration(char *out, size_t n, double s)
     snprintf(out, n, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
 }
 
+int lm_status_check_stop(lm_status *st, bool interrupted, lm_err *err)
+{
+    bool abort_req;
+
+    pthread_mutex_lock(&st->mu);
+    abort_req = st->op_abort;
+    pthread_mutex_unlock(&st->mu);
+    if (interrupted)
+        return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
+    if (abort_req)
+        return lm_err_set(err, LM_EABORT,
+                          "aborted from the control socket; the table is unchanged");
+    return 0;
+}
+
 void lm_progress_print(lm_status *st)
 {
     double elapsed, pct, eta = -1;

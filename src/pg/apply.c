@@ -33,9 +33,11 @@ struct lm_pg_apply {
     pg_change *ready, **ready_tail;
     size_t ready_n;
     lm_lsn ready_end;
+    int64_t ready_since; /* commit time of the oldest waiting transaction */
     bool in_txn;
     char fence[64];
     bool fence_seen;
+    bool replaying;
     lm_buf sql;
 };
 
@@ -84,9 +86,19 @@ size_t lm_pg_apply_pending(const lm_pg_apply *a)
     return a->ready_n;
 }
 
+int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a)
+{
+    return a->ready_since;
+}
+
 bool lm_pg_apply_in_txn(const lm_pg_apply *a)
 {
     return a->in_txn;
+}
+
+void lm_pg_apply_set_replaying(lm_pg_apply *a, bool replaying)
+{
+    a->replaying = replaying;
 }
 
 void lm_pg_apply_set_fence(lm_pg_apply *a, const char *token)
@@ -228,6 +240,8 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
             a->ready_tail = a->cur_tail;
         a->cur = NULL;
         a->cur_tail = &a->cur;
+        if (a->ready == NULL && a->cur)
+            a->ready_since = m.commit_time;
         a->ready_n += a->cur_n;
         a->cur_n = 0;
         a->ready_end = m.end_lsn;
@@ -286,6 +300,14 @@ static void put_where(lm_pg_apply *a, const pg_change *ch, const char **params, 
     }
 }
 
+static bool is_key(const lm_pg_plan *p, size_t i)
+{
+    for (size_t k = 0; k < p->src.nkey; k++)
+        if (p->src.key[k] == i)
+            return true;
+    return false;
+}
+
 static void build_insert(lm_pg_apply *a, const pg_change *ch, const char **params, int *np)
 {
     const lm_pg_plan *p = a->p;
@@ -318,18 +340,22 @@ static void build_insert(lm_pg_apply *a, const pg_change *ch, const char **param
         lm_buf_puts(&a->sql, k ? ", " : "");
         lm_pg_put_ident(&a->sql, lm_pg_mapped(p, p->src.key[k])->name);
     }
-    lm_buf_puts(&a->sql, ") DO UPDATE SET ");
+    lm_buf_puts(&a->sql, ")");
     first = true;
     for (size_t i = 0; i < p->src.ncols; i++) {
         const lm_pg_col *to = lm_pg_mapped(p, i);
-        if (to == NULL || a->rpos[i] < 0)
+        /* The key is what conflicted; GENERATED ALWAYS identity columns
+         * may not be set (the source cannot change them either). */
+        if (to == NULL || a->rpos[i] < 0 || is_key(p, i) || to->identity == 'a')
             continue;
-        lm_buf_puts(&a->sql, first ? "" : ", ");
+        lm_buf_puts(&a->sql, first ? " DO UPDATE SET " : ", ");
         lm_pg_put_ident(&a->sql, to->name);
         lm_buf_puts(&a->sql, " = EXCLUDED.");
         lm_pg_put_ident(&a->sql, to->name);
         first = false;
     }
+    if (first)
+        lm_buf_puts(&a->sql, " DO NOTHING");
 }
 
 /* SET the columns the stream sent (an unchanged TOAST value, 'u', keeps
@@ -349,6 +375,11 @@ static void build_update(lm_pg_apply *a, const pg_change *ch, const char **param
         int pos = a->rpos[i];
         if (to == NULL || pos < 0 || pos >= ch->ncols)
             continue;
+        /* A key that did not change needs no SET (and an identity column
+         * GENERATED ALWAYS may not be set at all; the source cannot change
+         * it either). */
+        if ((ch->oldv == NULL && is_key(p, i)) || to->identity == 'a')
+            continue;
         if (ch->newv[pos].kind == 'u') {
             *unchanged = true;
             continue;
@@ -359,6 +390,14 @@ static void build_update(lm_pg_apply *a, const pg_change *ch, const char **param
         params[*np] = ch->newv[pos].kind == 't' ? ch->newv[pos].text : NULL;
         put_param(a, ++*np, p->src.cols[i].type);
         first = false;
+    }
+    if (first) {
+        /* Nothing to set (only dropped or unchangeable columns changed):
+         * still look the row up, so a missing one is noticed. */
+        lm_buf_reset(&a->sql);
+        lm_buf_puts(&a->sql, "SELECT 1 FROM ");
+        lm_pg_put_qname(&a->sql, p->src.nsp, p->shadow_name);
+        *np = 0;
     }
     put_where(a, ch, params, np);
 }
@@ -396,6 +435,8 @@ static int apply_one(lm_pg_apply *a, const pg_change *ch, const char **params, l
         return 0;
     /* The snapshot copy plus every later change leaves no row missing; a
      * whole row can still be written, a partial one means a lost change. */
+    if (unchanged && a->replaying)
+        return 0;
     if (unchanged)
         return lm_err_set(err, LM_EFAIL,
                           "an update of %s.%s found no row in the shadow to apply to; the shadow "
@@ -434,6 +475,7 @@ int lm_pg_apply_flush(lm_pg_apply *a, bool in_txn, lm_lsn *end, size_t *n, lm_er
     a->ready = NULL;
     a->ready_tail = &a->ready;
     a->ready_n = 0;
+    a->ready_since = 0;
     *end = a->ready_end;
     *n = done;
     a->ready_end = 0;

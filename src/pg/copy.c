@@ -60,7 +60,8 @@ static int chunk_end(PGconn *c, const lm_pg_plan *p, const lm_pg_copy *cp, size_
     for (size_t k = 0; k < p->src.nkey; k++) {
         lm_buf_puts(&q, k ? ", " : "");
         lm_pg_put_ident(&q, p->src.cols[p->src.key[k]].name);
-        lm_buf_puts(&q, "::text");
+        /* Aliased: ORDER BY "id" would otherwise sort by this text. */
+        lm_buf_printf(&q, "::text AS lm_k%zu", k);
     }
     lm_buf_puts(&q, " FROM ONLY ");
     lm_pg_put_qname(&q, p->src.nsp, p->src.name);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FENCE_TIMEOUT_S 30.0
@@ -22,10 +23,17 @@ static int on_msg(void *ctx, lm_lsn at, const uint8_t *buf, size_t len, lm_err *
 
 int lm_pg_run_apply(lm_pg_run *r, bool in_txn, lm_lsn *end, lm_err *err)
 {
+    int64_t since;
     size_t n;
     int rc;
 
     *end = 0;
+    /* The lag: how old the oldest change about to be applied is. */
+    since = lm_pg_apply_waiting_since(r->apply);
+    double lag = since ? (double)time(NULL) - ((double)since / 1e6 + LM_PG_EPOCH_OFFSET) : 0;
+    pthread_mutex_lock(&r->st.mu);
+    r->st.lag_seconds = lag > 0 ? lag : 0;
+    pthread_mutex_unlock(&r->st.mu);
     if ((rc = lm_pg_apply_flush(r->apply, in_txn, end, &n, err)) < 0)
         return rc;
     if (*end && !in_txn)

@@ -72,6 +72,7 @@ typedef struct lm_pg_plan {
     char shadow_name[LM_PG_NAME_MAX], old_name[LM_PG_NAME_MAX];
     char slot[LM_PG_NAME_MAX]; /* slot and publication share the name */
     bool overriding;           /* the shadow has GENERATED ALWAYS identity columns */
+    bool resume;               /* --resume: shadow, slot and publication are kept, copied */
     unsigned dboid;
 } lm_pg_plan;
 
@@ -90,6 +91,7 @@ typedef struct lm_pg_preflight_opts {
     const char *alter;
     bool execute;
     bool force;
+    bool resume;
 } lm_pg_preflight_opts;
 
 /* Check the server and the table, build the plan, and with execute create
@@ -111,6 +113,8 @@ typedef int (*lm_pg_msg_fn)(void *ctx, lm_lsn wal_start, const uint8_t *buf, siz
  * name, valid until lm_pg_stream_start. */
 int lm_pg_stream_create(lm_pg_stream **out, PGconn *c, const char *conninfo, const lm_pg_plan *p,
                         char *snapshot, lm_err *err);
+/* Open the replication connection to the existing slot (--resume). */
+int lm_pg_stream_open(lm_pg_stream **out, const char *conninfo, const lm_pg_plan *p, lm_err *err);
 int lm_pg_stream_start(lm_pg_stream *s, lm_err *err);
 /* Read what has arrived (waiting up to wait_ms for the first frame), feed
  * every message to fn; answers keepalives and sends status updates. */
@@ -126,6 +130,10 @@ void lm_pg_stream_close(lm_pg_stream *s);
 /* ---- applying changes (apply.c) ---- */
 typedef struct lm_pg_apply lm_pg_apply;
 int lm_pg_apply_new(lm_pg_apply **out, PGconn *c, const lm_pg_plan *p, lm_err *err);
+/* After a resume the slot replays from its confirmed position, which may
+ * be behind what the shadow has: an update finding no row is then skipped
+ * (a later change in the stream sets the row). */
+void lm_pg_apply_set_replaying(lm_pg_apply *a, bool replaying);
 void lm_pg_apply_free(lm_pg_apply *a);
 /* Feed one pgoutput message; changes of complete transactions queue up. */
 int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t len, lm_err *err);
@@ -133,6 +141,9 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
 int lm_pg_apply_check_msg(lm_pg_apply *a, const uint8_t *buf, size_t len, lm_err *err);
 /* Changes of complete transactions waiting. */
 size_t lm_pg_apply_pending(const lm_pg_apply *a);
+/* Commit time (µs since 2000-01-01) of the oldest transaction waiting to
+ * be applied, 0 when none: the lag. */
+int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a);
 /* Whether a transaction is open in the stream (between B and C). */
 bool lm_pg_apply_in_txn(const lm_pg_apply *a);
 /* Apply the waiting changes in one transaction (in_txn: inside the
@@ -142,6 +153,9 @@ int lm_pg_apply_flush(lm_pg_apply *a, bool in_txn, lm_lsn *end, size_t *n, lm_er
 /* The fence: a logical message with this content has been seen. */
 void lm_pg_apply_set_fence(lm_pg_apply *a, const char *token);
 bool lm_pg_apply_fence_seen(const lm_pg_apply *a);
+
+/* The shadow's comment once the copy is complete: --resume looks for it. */
+#define LM_PG_COPIED_MARK "livemig: copy complete"
 
 /* ---- the copy (copy.c) ---- */
 typedef struct lm_pg_copy {

@@ -18,17 +18,7 @@
 
 int lm_pg_run_check_stop(lm_pg_run *r, lm_err *err)
 {
-    bool abort_req;
-
-    pthread_mutex_lock(&r->st.mu);
-    abort_req = r->st.op_abort;
-    pthread_mutex_unlock(&r->st.mu);
-    if (lm_interrupted)
-        return lm_err_set(err, LM_EABORT, "interrupted by signal; the table is unchanged");
-    if (abort_req)
-        return lm_err_set(err, LM_EABORT,
-                          "aborted from the control socket; the table is unchanged");
-    return 0;
+    return lm_status_check_stop(&r->st, lm_interrupted, err);
 }
 
 void lm_pg_run_state(lm_pg_run *r, lm_state s)
@@ -91,6 +81,15 @@ static int copy_phase(lm_pg_run *r, lm_err *err)
     if ((rc = lm_pg_exec(r->hold, "COMMIT", err)) < 0 ||
         (rc = lm_pg_exec(r->hold, "SET synchronous_commit = on", err)) < 0)
         return rc;
+    /* From here a failure can keep what was built for --resume. */
+    lm_buf q = LM_BUF_INIT;
+    lm_buf_puts(&q, "COMMENT ON TABLE ");
+    lm_pg_put_qname(&q, r->plan.src.nsp, r->plan.shadow_name);
+    lm_buf_puts(&q, " IS '" LM_PG_COPIED_MARK "'");
+    rc = q.oom ? lm_err_set(err, LM_ENOMEM, "out of memory") : lm_pg_exec(r->c, q.data, err);
+    lm_buf_free(&q);
+    if (rc < 0)
+        return rc;
     lm_info("copied %llu rows", (unsigned long long)r->copy.rows);
     return 0;
 }
@@ -143,6 +142,7 @@ static int catch_up(lm_pg_run *r, lm_err *err)
     lm_lsn end;
     int rc;
 
+    lm_pg_run_state(r, LM_STATE_CATCHING_UP);
     if ((rc = lm_pg_run_to_fence(r, false, CATCH_UP_TIMEOUT_S, &end, err)) < 0)
         return rc;
     for (;;) {
@@ -212,7 +212,6 @@ static int refuse_options(const lm_migrate_opts *o, lm_err *err)
 {
     const char *what = o->nchanges_from              ? "--changes-from"
                        : o->nfill_from               ? "--fill-from"
-                       : o->resume                   ? "--resume"
                        : o->max_load                 ? "--max-load"
                        : o->critical_load            ? "--critical-load"
                        : o->throttle_query           ? "--throttle-query"
@@ -234,6 +233,18 @@ static int start_stream(lm_pg_run *r, lm_err *err)
     const char *tmp = getenv("TMPDIR");
     int rc;
 
+    if (r->plan.resume) {
+        /* The slot continues from what the shadow had confirmed. */
+        r->copy.done = true;
+        if ((rc = lm_pg_apply_new(&r->apply, r->c, &r->plan, err)) < 0 ||
+            (rc = lm_pg_stream_open(&r->stream, r->o->dsn, &r->plan, err)) < 0 ||
+            (rc = lm_pg_connect(&r->hold, r->o->dsn, false, err)) < 0 ||
+            (rc = lm_pg_exec(r->hold, "SET synchronous_commit = on", err)) < 0 ||
+            (rc = lm_pg_stream_start(r->stream, err)) < 0)
+            return rc;
+        lm_pg_apply_set_replaying(r->apply, true);
+        return 0;
+    }
     if ((rc = lm_pg_apply_new(&r->apply, r->c, &r->plan, err)) < 0 ||
         (rc = lm_pg_stream_create(&r->stream, r->c, r->o->dsn, &r->plan, snapshot, err)) < 0 ||
         (rc = lm_pg_connect(&r->hold, r->o->dsn, false, err)) < 0 ||
@@ -274,9 +285,20 @@ static void cleanup_helpers(lm_pg_run *r, bool drop_shadow)
                 r->plan.shadow_name, r->plan.slot, r->plan.src.nsp, r->plan.src.name);
 }
 
+/* A failure after the copy that a later run can get past (a lost
+ * connection, a cutover that could not get its locks) keeps the shadow and
+ * the slot; refusals, data problems, DDL and operator aborts drop them. */
+static bool keep_for_resume(const lm_pg_run *r, const lm_err *err, bool swapped)
+{
+    if (swapped || err->code == 0 || r->o->cleanup || !r->copy.done)
+        return false;
+    return err->code != LM_EINVAL && err->code != LM_EFAIL && err->code != LM_ECORRUPT &&
+           err->code != LM_EABORT;
+}
+
 int lm_pg_migrate_main(const lm_migrate_opts *o, const char *redacted_dsn)
 {
-    lm_pg_preflight_opts pf = {o->table, o->alter, o->execute, o->force};
+    lm_pg_preflight_opts pf = {o->table, o->alter, o->execute, o->force, o->resume};
     lm_err err = LM_ERR_INIT;
     bool changed = false, swapped = false;
     lm_pg_run r;
@@ -304,8 +326,8 @@ int lm_pg_migrate_main(const lm_migrate_opts *o, const char *redacted_dsn)
     pthread_mutex_lock(&r.st.mu);
     r.st.rows_estimated = r.plan.src.rows_estimate > 0 ? (uint64_t)r.plan.src.rows_estimate : 0;
     pthread_mutex_unlock(&r.st.mu);
-    if ((rc = start_stream(&r, &err)) < 0 || (rc = copy_phase(&r, &err)) < 0 ||
-        (rc = replay_spool(&r, &err)) < 0 || (rc = catch_up(&r, &err)) < 0)
+    if ((rc = start_stream(&r, &err)) < 0 || (!r.plan.resume && (rc = copy_phase(&r, &err)) < 0) ||
+        (!r.plan.resume && (rc = replay_spool(&r, &err)) < 0) || (rc = catch_up(&r, &err)) < 0)
         goto cleanup;
     lm_pg_run_progress(&r, true);
     if ((rc = lm_pg_run_cutover(&r, &err)) < 0)
@@ -321,8 +343,15 @@ cleanup:
         lm_pg_run_state(&r, LM_STATE_FAILED);
         lm_error("%s", err.msg[0] ? err.msg : "the migration failed");
     }
-    if (changed)
+    if (changed && keep_for_resume(&r, &err, swapped)) {
+        lm_pg_stream_close(r.stream);
+        r.stream = NULL;
+        lm_info("kept %s.%s and the slot/publication %s: run the same command with --resume to "
+                "continue, or with --force to start over",
+                r.plan.src.nsp, r.plan.shadow_name, r.plan.slot);
+    } else if (changed) {
         cleanup_helpers(&r, !swapped);
+    }
     lm_ctl_stop(r.ctl);
     lm_spool_free(r.spool);
     lm_pg_apply_free(r.apply);

@@ -181,8 +181,8 @@ static int check_shadow_key(PGconn *c, const lm_pg_plan *p, lm_err *err)
     return 0;
 }
 
-/* A USING expression converts differently from the copy's assignment casts,
- * and a second statement must not ride along. */
+/* A USING expression converts differently from the copy's assignment
+ * casts (and the stream's values could not follow it). */
 static int check_alter_text(const char *alter, lm_err *err)
 {
     bool quote = false, dquote = false;
@@ -192,8 +192,6 @@ static int check_alter_text(const char *alter, lm_err *err)
             quote = !quote;
         else if (*s == '"' && !quote)
             dquote = !dquote;
-        else if (!quote && !dquote && *s == ';')
-            return lm_err_set(err, LM_EINVAL, "invalid ALTER: one ALTER TABLE's clauses, no ';'");
         else if (!quote && !dquote && strncasecmp(s, "using", 5) == 0 &&
                  (s == alter || !isalnum((unsigned char)s[-1])) && !isalnum((unsigned char)s[5]) &&
                  s[5] != '_' && (s == alter || s[-1] != '_'))
@@ -205,7 +203,7 @@ static int check_alter_text(const char *alter, lm_err *err)
     return 0;
 }
 
-static int leftovers(PGconn *c, const lm_pg_plan *p, bool force, lm_err *err)
+static int leftovers(PGconn *c, lm_pg_plan *p, const lm_pg_preflight_opts *o, lm_err *err)
 {
     char oldn[200], newn[200];
     const char *params[] = {newn, oldn, p->slot};
@@ -222,13 +220,28 @@ static int leftovers(PGconn *c, const lm_pg_plan *p, bool force, lm_err *err)
     rc = lm_pg_query(c,
                      "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL, EXISTS "
                      "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $3), EXISTS (SELECT 1 "
-                     "FROM pg_publication WHERE pubname = $3)",
+                     "FROM pg_publication WHERE pubname = $3), coalesce(obj_description("
+                     "to_regclass($1), 'pg_class') = '" LM_PG_COPIED_MARK "', false)",
                      3, params, &r, err);
     if (rc < 0)
         return rc;
     bool shadow = PQgetvalue(r, 0, 0)[0] == 't', old = PQgetvalue(r, 0, 1)[0] == 't';
     bool helpers = PQgetvalue(r, 0, 2)[0] == 't' || PQgetvalue(r, 0, 3)[0] == 't';
+    bool resumable = shadow && PQgetvalue(r, 0, 2)[0] == 't' && PQgetvalue(r, 0, 3)[0] == 't' &&
+                     PQgetvalue(r, 0, 4)[0] == 't';
+    bool force = o->force && o->execute;
     PQclear(r);
+    if (o->resume) {
+        if (!resumable)
+            return lm_err_set(err, LM_EINVAL,
+                              "nothing to resume for %s.%s: --resume continues a migration whose "
+                              "copy had completed (its shadow, slot and publication are kept); "
+                              "run without --resume%s",
+                              p->src.nsp, p->src.name,
+                              shadow || helpers ? " and with --force to start over" : "");
+        p->resume = true;
+        return 0;
+    }
     if (old)
         return lm_err_set(err, LM_EINVAL,
                           "%s.%s exists (the old table of an earlier migration?): drop or rename "
@@ -265,14 +278,21 @@ static int create_shadow(PGconn *c, const lm_pg_preflight_opts *o, lm_pg_plan *p
     lm_buf_puts(&q, "ALTER TABLE ");
     lm_pg_put_qname(&q, p->src.nsp, p->shadow_name);
     lm_buf_printf(&q, " %s", o->alter);
-    if ((rc = lm_pg_exec(c, q.data, err)) < 0) {
-        /* Syntax and semantic errors of the ALTER are the user's input. */
-        err->code = rc = LM_EINVAL;
-        memmove(err->msg + 15, err->msg, sizeof(err->msg) - 16);
-        memcpy(err->msg, "invalid ALTER: ", 15);
-        err->msg[sizeof(err->msg) - 1] = '\0';
+    /* Syntax and semantic errors of the ALTER are the user's input. The
+     * extended protocol runs one statement: nothing can ride along after
+     * a ';'. */
+    PGresult *res = PQexecParams(c, q.data, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (m && strstr(m, "multiple commands"))
+            rc = lm_err_set(err, LM_EINVAL,
+                            "invalid ALTER: give the clauses of one ALTER TABLE, without ';'");
+        else
+            rc = lm_pg_fail(err, c, res, LM_EINVAL, "invalid ALTER");
+        PQclear(res);
         goto cleanup;
     }
+    PQclear(res);
     if ((rc = lm_pg_table_load(c, p->src.nsp, p->shadow_name, &p->shadow, err)) < 0) {
         if (err->code == LM_EINVAL)
             snprintf(err->msg, sizeof(err->msg),
@@ -319,11 +339,20 @@ int lm_pg_preflight(PGconn *c, const lm_pg_preflight_opts *o, lm_pg_plan *p, lm_
         return rc;
     if (strlen(p->src.name) > LM_PG_NAME_MAX - 7)
         return lm_err_set(err, LM_EINVAL, "table name %s is too long for _<name>_new", p->src.name);
-    snprintf(p->shadow_name, sizeof(p->shadow_name), "_%s_new", p->src.name);
-    snprintf(p->old_name, sizeof(p->old_name), "_%s_old", p->src.name);
+    /* The length was checked: the precision only tells the compiler. */
+    snprintf(p->shadow_name, sizeof(p->shadow_name), "_%.57s_new", p->src.name);
+    snprintf(p->old_name, sizeof(p->old_name), "_%.57s_old", p->src.name);
     snprintf(p->slot, sizeof(p->slot), "livemig_%u_%u", p->dboid, p->src.oid);
-    if ((rc = leftovers(c, p, o->force && o->execute, err)) < 0)
+    if ((rc = leftovers(c, p, o, err)) < 0)
         return rc;
+    if (p->resume) {
+        if ((rc = lm_pg_table_load(c, p->src.nsp, p->shadow_name, &p->shadow, err)) < 0 ||
+            (rc = lm_pg_plan_map(p, err)) < 0 || (rc = check_shadow_key(c, p, err)) < 0)
+            return rc;
+        lm_info("resuming: %s.%s, slot and publication %s are kept from the earlier run",
+                p->src.nsp, p->shadow_name, p->slot);
+        return 0;
+    }
     /* The shadow is created in a transaction: a bad ALTER leaves nothing,
      * and a dry run rolls it back. */
     if ((rc = lm_pg_exec(c, "BEGIN", err)) < 0)

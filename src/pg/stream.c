@@ -37,12 +37,9 @@ static int64_t pg_now_us(void)
     return ((int64_t)tv.tv_sec - LM_PG_EPOCH_OFFSET) * 1000000 + tv.tv_usec;
 }
 
-int lm_pg_stream_create(lm_pg_stream **out, PGconn *c, const char *conninfo, const lm_pg_plan *p,
-                        char *snapshot, lm_err *err)
+int lm_pg_stream_open(lm_pg_stream **out, const char *conninfo, const lm_pg_plan *p, lm_err *err)
 {
     lm_pg_stream *s = calloc(1, sizeof(*s));
-    lm_buf q = LM_BUF_INIT;
-    PGresult *r = NULL;
     int rc;
 
     *out = NULL;
@@ -50,6 +47,23 @@ int lm_pg_stream_create(lm_pg_stream **out, PGconn *c, const char *conninfo, con
         return lm_err_set(err, LM_ENOMEM, "out of memory");
     snprintf(s->slot, sizeof(s->slot), "%s", p->slot);
     s->between_txns = true;
+    if ((rc = lm_pg_connect(&s->c, conninfo, true, err)) < 0) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int lm_pg_stream_create(lm_pg_stream **out, PGconn *c, const char *conninfo, const lm_pg_plan *p,
+                        char *snapshot, lm_err *err)
+{
+    lm_pg_stream *s = NULL;
+    lm_buf q = LM_BUF_INIT;
+    PGresult *r = NULL;
+    int rc;
+
+    *out = NULL;
     /* The publication must exist before the slot: pgoutput looks it up
      * with the catalog as of each change. */
     lm_buf_puts(&q, "CREATE PUBLICATION ");
@@ -62,7 +76,7 @@ int lm_pg_stream_create(lm_pg_stream **out, PGconn *c, const char *conninfo, con
     }
     if ((rc = lm_pg_exec(c, q.data, err)) < 0)
         goto cleanup;
-    if ((rc = lm_pg_connect(&s->c, conninfo, true, err)) < 0)
+    if ((rc = lm_pg_stream_open(&s, conninfo, p, err)) < 0)
         goto cleanup;
     lm_buf_reset(&q);
     /* Waits for transactions running now to end (a consistent point). */

@@ -279,17 +279,18 @@ int lm_pg_swap_objects(PGconn *c, const lm_pg_plan *p, char **validate, lm_err *
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;
     }
+    /* The owner first: a sequence can only be owned by a table of the
+     * same owner. */
+    if (strcmp(p->src.owner, p->shadow.owner) != 0) {
+        lm_buf_printf(&q, "; ALTER TABLE %s OWNER TO ", newq.data);
+        lm_pg_put_ident(&q, p->src.owner);
+    }
     if ((rc = lm_pg_exec(c, q.data, err)) < 0 || (rc = rename_indexes(c, p, &ri_index, err)) < 0 ||
         (rc = run_lines(c, seq_after.data, err)) < 0 || (rc = run_lines(c, fk_add.data, err)) < 0 ||
         (rc = run_lines(c, views.data, err)) < 0 || (rc = run_lines(c, triggers.data, err)) < 0 ||
         (rc = run_lines(c, grants.data, err)) < 0)
         goto cleanup;
     lm_buf_reset(&q);
-    if (strcmp(p->src.owner, p->shadow.owner) != 0) {
-        lm_buf_printf(&q, "ALTER TABLE %s OWNER TO ", newq.data);
-        lm_pg_put_ident(&q, p->src.owner);
-        lm_buf_putc(&q, LM_SEP);
-    }
     if (p->src.replident == 'f')
         lm_buf_printf(&q, "ALTER TABLE %s REPLICA IDENTITY FULL\x1e", newq.data);
     if (p->src.replident == 'i' && ri_index.len) {

@@ -12,8 +12,10 @@
 # ref_t in the same transaction, and a delete trigger on each table records
 # the deleted keys. The migrations, each checked before the next:
 #   add_note      ADD COLUMN note text NOT NULL DEFAULT 'n/a'
-#   qty_bigint    ALTER COLUMN qty TYPE bigint     (v uses qty: it must be
-#                                                   recreated with the new type)
+#   qty_bigint    ALTER COLUMN qty TYPE bigint     (v does not use qty: like
+#                                                   PostgreSQL's own ALTER, livemig
+#                                                   refuses to retype a column a
+#                                                   view uses; test_pg_refuse)
 #   code_unique   ADD CONSTRAINT t_code_key UNIQUE (code)
 #   drop_legacy   DROP COLUMN legacy               (the workload never writes it)
 # After each: exit 0, t == ref_t on the common columns (in one snapshot,
@@ -85,7 +87,7 @@ setup() {
         ALTER TABLE ref_t ADD PRIMARY KEY (id);
         CREATE TABLE child (cid serial PRIMARY KEY, t_id int NOT NULL REFERENCES t (id), info text);
         INSERT INTO child (t_id, info) SELECT g, 'child of ' || g FROM generate_series(1, $CHILDREN) g;
-        CREATE VIEW v AS SELECT id, pid, code, qty FROM t;
+        CREATE VIEW v AS SELECT id, pid, code FROM t;
         -- one audit table per side, filled by a delete trigger
         CREATE TABLE t_deleted (id int NOT NULL);
         CREATE TABLE ref_deleted (id int NOT NULL);
@@ -201,8 +203,8 @@ check_migration() {
         ;;
     qty_bigint)
         [ "$(pg "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-                 WHERE attrelid = 'v'::regclass AND attname = 'qty'")" = bigint ] ||
-            fail "$name: the view v still has the old type of qty"
+                 WHERE attrelid = 't'::regclass AND attname = 'qty'")" = bigint ] ||
+            fail "$name: t.qty is not bigint"
         ;;
     code_unique)
         [ "$(pg "SELECT contype FROM pg_constraint

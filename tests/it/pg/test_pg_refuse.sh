@@ -71,6 +71,7 @@ refuse "invalid ALTER (two statements)" 'alter|;' t --alter 'ADD COLUMN x int; D
 table_exists victim || fail "the ALTER text ran a second statement: victim is gone"
 refuse "ALTER dropping a column a view uses" 'view|v\b|code' t --alter 'DROP COLUMN code'
 refuse "ALTER renaming a column a view uses" 'view|v\b|code' t --alter 'RENAME COLUMN code TO code2'
+refuse "ALTER retyping a column a view uses" 'view|v\b|code' t --alter 'ALTER COLUMN code TYPE varchar(100)'
 refuse "ALTER dropping a column an FK uses" 'foreign|fkey|pid|constraint' t --alter 'DROP COLUMN pid'
 
 # ---- the role: LOGIN without REPLICATION (owning the table), and
