@@ -14,6 +14,11 @@
 # and t must equal ref_t on every column (big by md5 and length), extra must
 # be 7 in every row (copied or inserted during the migration), the identity
 # must still be GENERATED ALWAYS on the new t and continue past max(id).
+# Then, still under the workload, t gets REPLICA IDENTITY FULL (the stream
+# then carries whole old rows, 'O') and
+#   livemig migrate --table t --alter 'ALTER COLUMN n TYPE bigint' --execute --drop-old
+# with the same checks, plus: the new t has REPLICA IDENTITY FULL, n is
+# bigint and no _t_old is left.
 #
 # Environment: LIVEMIG_IT_ROWS (rows, default 1500), LIVEMIG_IT_CLIENTS,
 # LIVEMIG_IT_TPS (pgbench clients, 4, and rate, 200 tx/s).
@@ -117,35 +122,67 @@ EOF
 
 workload_start "$WORK/workload.sql" -D "maxid=$((ROWS * 13 / 10))"
 sleep 1
+# The identity: still GENERATED ALWAYS, and ahead of every key.
+assert_identity() {
+    local what=$1 seq
+    [ "$(pg "SELECT attidentity FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'id'")" = a ] ||
+        fail "$what: t.id is no longer GENERATED ALWAYS AS IDENTITY"
+    seq=$(pg "BEGIN;
+              WITH m AS (SELECT max(id) AS max FROM t),
+                   i AS (INSERT INTO t (n) VALUES (-1) RETURNING id)
+              SELECT (i.id > m.max)::text || ' ' || i.id || ' ' || m.max FROM i, m;
+              ROLLBACK;")
+    [[ "$seq" == "true "* ]] || fail "$what: a new row got a key not above max(id) (id, max: ${seq#* })"
+    pass "$what: the identity continues past max(id) (${seq#* })"
+}
+
+# extra is 7 in every row: copied, or inserted by the workload during or
+# after the migration (the workload never writes it)
+assert_extra() {
+    [ "$(pg "SELECT count(*) FROM t WHERE extra IS DISTINCT FROM 7")" = 0 ] ||
+        fail "$1: rows of t whose extra is not 7: $(pg "SELECT count(*) FROM t WHERE extra IS DISTINCT FROM 7")"
+}
+
+# ---- 1. ADD COLUMN, replica identity default: updates carry big as 'u'
 migrate --table t --alter 'ADD COLUMN extra int DEFAULT 7' --execute --progress-interval 0.5
 expect_rc 0 "ADD COLUMN extra"
 assert_no_crash "ADD COLUMN extra"
 ms=$(blocked_ms) || exit 1
 grep -qE 'applied [1-9][0-9]* change' "$WORK/livemig.err" ||
-    fail "no progress line 'applied N changes' with N > 0: did the stream apply anything?"
+    fail "ADD COLUMN extra: no progress line 'applied N changes' with N > 0: did the stream apply anything?"
 workload_check_running
-table_exists _t_old || fail "_t_old is missing (no --drop-old)"
+table_exists _t_old || fail "ADD COLUMN extra: _t_old is missing (no --drop-old)"
 assert_no_leftovers "ADD COLUMN extra" t
-
 # while the workload still writes the new t (one snapshot per comparison)
-assert_tables_equal t ref_t "$COLS, md5(big), length(big)" "during the workload"
+assert_tables_equal t ref_t "$COLS, md5(big), length(big)" "ADD COLUMN extra"
+assert_extra "ADD COLUMN extra"
+pass "ADD COLUMN extra: extra is 7 in every row (writes blocked $ms ms)"
+assert_identity "ADD COLUMN extra"
+pg "DROP TABLE _t_old" >/dev/null || fail "DROP TABLE _t_old failed (something still depends on it)"
+
+# ---- 2. REPLICA IDENTITY FULL (updates and deletes carry the whole old row,
+# 'O', with big as 'u' when unchanged), a retype, and --drop-old
+pg "ALTER TABLE t REPLICA IDENTITY FULL" >/dev/null
+migrate --table t --alter 'ALTER COLUMN n TYPE bigint' --execute --drop-old --progress-interval 0.5
+expect_rc 0 "REPLICA IDENTITY FULL, n bigint"
+assert_no_crash "REPLICA IDENTITY FULL, n bigint"
+ms=$(blocked_ms) || exit 1
+grep -qE 'applied [1-9][0-9]* change' "$WORK/livemig.err" ||
+    fail "REPLICA IDENTITY FULL: no progress line 'applied N changes' with N > 0"
+workload_check_running
+! table_exists _t_old || fail "--drop-old: _t_old is still there"
+assert_no_leftovers "REPLICA IDENTITY FULL, n bigint" t
+[ "$(pg "SELECT relreplident FROM pg_class WHERE oid = 't'::regclass")" = f ] ||
+    fail "the new t lost REPLICA IDENTITY FULL"
+[ "$(pg "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+         WHERE attrelid = 't'::regclass AND attname = 'n'")" = bigint ] || fail "t.n is not bigint"
+assert_tables_equal t ref_t "$COLS, md5(big), length(big)" "REPLICA IDENTITY FULL, n bigint"
+assert_extra "REPLICA IDENTITY FULL, n bigint"
+pass "REPLICA IDENTITY FULL, n bigint, --drop-old: replica identity kept, old table dropped (writes blocked $ms ms)"
+
+# ---- the end: the workload's verdict, and everything once more at rest
 sleep 1
 workload_stop
 assert_tables_equal t ref_t "$COLS, md5(big), length(big)" "after the workload ($WL_TX transactions)"
-
-[ "$(pg "SELECT count(*) FILTER (WHERE extra IS DISTINCT FROM 7) || ' ' || count(*) FROM t")" = "0 $(pg "SELECT count(*) FROM t")" ] ||
-    fail "rows of t whose extra is not 7: $(pg "SELECT count(*) FROM t WHERE extra IS DISTINCT FROM 7")"
-pass "extra is 7 in every row (writes blocked $ms ms)"
-
-# the identity: still GENERATED ALWAYS, and ahead of every key
-[ "$(pg "SELECT attidentity FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'id'")" = a ] ||
-    fail "t.id is no longer GENERATED ALWAYS AS IDENTITY"
-seq=$(pg "BEGIN;
-          WITH m AS (SELECT max(id) AS max FROM t),
-               i AS (INSERT INTO t (n) VALUES (-1) RETURNING id)
-          SELECT (i.id > m.max)::text || ' ' || i.id || ' ' || m.max FROM i, m;
-          ROLLBACK;")
-[[ "$seq" == "true "* ]] || fail "a new row got a key not above max(id) (id, max: ${seq#* })"
-pass "the identity continues past max(id) (${seq#* })"
-
-pg "DROP TABLE _t_old" >/dev/null || fail "DROP TABLE _t_old failed (something still depends on it)"
+assert_extra "after the workload"
+assert_identity "after the workload"
