@@ -91,7 +91,7 @@ echo "postgresql $(sql 'SHOW server_version'), $("$PG_REPACK" --version), $("$LI
 t0=$(now)
 sql "CREATE TABLE src (id bigint PRIMARY KEY, k int NOT NULL DEFAULT 0,
        c text NOT NULL DEFAULT '', pad text NOT NULL DEFAULT '');
-     INSERT INTO src SELECT g, 1 + (g * 7919) % $rows,
+     INSERT INTO src SELECT g, 1 + (g::bigint * 7919) % $rows,
        md5(g::text) || md5((g * 3)::text) || md5((g * 7)::text),
        md5((g * 11)::text) || md5((g * 13)::text)
      FROM generate_series(1, $rows) g;
