@@ -94,7 +94,7 @@ sql "CREATE TABLE src (id bigint PRIMARY KEY, k int NOT NULL DEFAULT 0,
      INSERT INTO src SELECT g, 1 + (g::bigint * 7919) % $rows,
        md5(g::text) || md5((g * 3)::text) || md5((g * 7)::text),
        md5((g * 11)::text) || md5((g * 13)::text)
-     FROM generate_series(1, $rows) g;
+     FROM generate_series(1::bigint, $rows) g;
      CREATE INDEX src_k ON src (k);
      VACUUM ANALYZE src;" >/dev/null
 echo "source table: $rows rows, $(sql "SELECT pg_size_pretty(pg_total_relation_size('src'))"), built in $(calc "$(now) - $t0") s"
