@@ -96,9 +96,7 @@ int lm_pg_fail(lm_err *err, PGconn *c, const PGresult *r, int code, const char *
 static void what_of(const char *sql, char *out, size_t cap)
 {
     size_t n = strcspn(sql, "\n(");
-    if (n > 60)
-        n = 60;
-    snprintf(out, cap, "%.*s", (int)n, sql);
+    snprintf(out, cap, "%.*s%s", (int)(n > 60 ? 60 : n), sql, n > 60 || sql[n] ? " …" : "");
 }
 
 int lm_pg_query_len(PGconn *c, const char *sql, int nparams, const char *const *params,
