@@ -31,6 +31,23 @@ static bool text_charset(const lm_column *col)
     return true;
 }
 
+/* The width of a fixed-length binary column (BINARY(n), and MariaDB's
+ * INET6, UUID and INET4, stored the same way), else 0. The row image
+ * drops a BINARY value's trailing zero bytes (the pad character), as
+ * replicas pad them back: 2001:db8::fb00 arrives as 15 bytes. */
+static size_t fixed_binary_len(const lm_column *col)
+{
+    const char *t = col && col->column_type ? col->column_type : "";
+
+    if (strncasecmp(t, "binary(", 7) == 0)
+        return (size_t)strtoul(t + 7, NULL, 10);
+    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "uuid") == 0)
+        return 16;
+    if (strcasecmp(t, "inet4") == 0)
+        return 4;
+    return 0;
+}
+
 /* Bytes in a charset: _cs X'…' makes the server convert them to the
  * target column's charset, exactly as INSERT … SELECT would. */
 static int put_text(lm_buf *b, const char *cs, const char *s, size_t len)
@@ -146,8 +163,17 @@ int lm_my_literal(lm_buf *b, const lm_value *v, const lm_column *col, lm_err *er
         lm_buf_append(b, v->str, v->len);
         return lm_buf_putc(b, '\'');
     case LM_VAL_STRING:
-    case LM_VAL_BLOB:
+    case LM_VAL_BLOB: {
+        size_t width = v->kind == LM_VAL_STRING ? fixed_binary_len(col) : 0;
+        if (width > v->len && width <= 255) {
+            static const uint8_t zeros[255];
+            lm_buf_puts(b, "X'");
+            lm_buf_hex(b, (const uint8_t *)v->str, v->len);
+            lm_buf_hex(b, zeros, width - v->len);
+            return lm_buf_putc(b, '\'');
+        }
         return put_text(b, text_charset(col) ? col->charset : NULL, v->str, v->len);
+    }
     case LM_VAL_JSON:
         return put_text(b, "utf8mb4", v->str, v->len);
     case LM_VAL_DATE:

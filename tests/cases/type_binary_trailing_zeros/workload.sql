@@ -1,0 +1,4 @@
+INSERT INTO `t` (b, c) VALUES (CONCAT('2001:db8::', HEX(FLOOR(RAND() * 255)), '00'), UNHEX(CONCAT(HEX(FLOOR(1 + RAND() * 254)), '000000')));
+UPDATE `t` SET b = CONCAT('2001:db8::', HEX(FLOOR(1 + RAND() * 255)), '00'), c = UNHEX(CONCAT(HEX(FLOOR(16 + RAND() * 239)), '0000', '00')) WHERE id = FLOOR(1 + RAND() * 500);
+UPDATE `t` SET b = '::', c = '' WHERE id = FLOOR(1 + RAND() * 500);
+DELETE FROM `t` WHERE id = FLOOR(1 + RAND() * 500 * 1.2);
