@@ -48,60 +48,9 @@ MARIADB_HOST=${BASH_REMATCH[4]}
 MARIADB_PORT=${BASH_REMATCH[6]:-3306}
 unset _dsn_re
 
-TEST_NAME=$(basename "$0" .sh)
 DB="test"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lm-$TEST_NAME.XXXXXX")
 
-# ------------------------------------------------------------ reporting
-
-log() {
-    printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
-}
-
-pass() {
-    printf 'ok - %s\n' "$*"
-}
-
-fail() {
-    printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2
-    exit 1
-}
-
-# Print a file under a header (for failures).
-show_file() {
-    local title=$1 f=$2 n=${3:-60}
-    [ -s "$f" ] || return 0
-    printf -- '----- %s (%s, last %s lines)\n' "$title" "$f" "$n" >&2
-    tail -n "$n" "$f" >&2
-    printf -- '-----\n' >&2
-}
-
-# ------------------------------------------------------------ cleanup
-
-_at_exit=()
-# Run a command when the test exits (last registered runs first).
-at_exit() {
-    _at_exit=("$*" "${_at_exit[@]}")
-}
-
-_lib_exit() {
-    local rc=$? c
-    set +e
-    for c in "${_at_exit[@]}"; do
-        eval "$c"
-    done
-    if [ "$rc" -ne 0 ]; then
-        show_file "livemig stdout" "$WORK/livemig.out"
-        show_file "livemig stderr" "$WORK/livemig.err"
-        show_file "workload log" "$WORK/workload.log" 40
-        printf 'FAIL: %s (exit %s)\n' "$TEST_NAME" "$rc" >&2
-    fi
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap _lib_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$SRC_DIR/tests/it/harness.sh"
 
 # ------------------------------------------------------------ SQL
 
@@ -290,11 +239,6 @@ migrate() {
     run_livemig migrate --dsn "$MARIADB_DSN" "$@"
 }
 
-expect_rc() {
-    local want=$1 what=$2
-    # (on failure, the exit handler shows livemig's output)
-    [ "$LM_RC" = "$want" ] || fail "$what: livemig exited $LM_RC, expected $want"
-}
 
 # The stderr of the last run must have a line matching the extended regex
 # (case-insensitive) and must not be a crash or a multi-page dump.
@@ -434,7 +378,6 @@ restart_private_server() {
 # migrate_bg ARGS…: livemig migrate --dsn … --control-socket $LM_SOCK ARGS… in
 # the background (stdout/stderr in $WORK/livemig.out/.err; the stderr of
 # earlier runs is kept in $WORK/livemig.err.N). Sets LM_PID.
-LM_PID=
 LM_SOCK=$WORK/ctl.sock
 LM_RUNS=0
 migrate_bg() {
@@ -445,30 +388,9 @@ migrate_bg() {
         >"$WORK/livemig.out" 2>"$WORK/livemig.err" &
     LM_PID=$!
 }
-
-_migrate_bg_kill() {
-    if [ -n "$LM_PID" ] && kill -0 "$LM_PID" 2>/dev/null; then
-        kill -9 "$LM_PID" 2>/dev/null
-        wait "$LM_PID" 2>/dev/null
-    fi
-    LM_PID=
-}
 at_exit _migrate_bg_kill
 
-# migrate_wait [SECONDS]: wait (default 120 s) for the background livemig to
-# exit; sets LM_RC. Fails when it does not exit in time.
-migrate_wait() {
-    local limit=${1:-120} i
-    for i in $(seq 1 $((limit * 10))); do
-        kill -0 "$LM_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$LM_PID" 2>/dev/null && fail "livemig did not finish within $limit s"
-    LM_RC=0
-    wait "$LM_PID" || LM_RC=$?
-    LM_PID=
-    log "livemig exited $LM_RC"
-}
+
 
 # migrate_kill9: kill -9 the background livemig (it must still be running).
 migrate_kill9() {

@@ -13,10 +13,10 @@
 #
 # Every test gets a database of its own, lm_<name> (test_pg_migrate.sh ->
 # lm_pg_migrate), created here and dropped when the test exits, so tests
-# never see each other's tables, publications or slots. The shape follows
-# tests/it/lib.sh (log, pass, fail, at_exit, run_livemig, expect_rc, a
-# workload with start/stop); that file cannot be sourced here because it
-# needs a MariaDB server.
+# never see each other's tables, publications or slots. Reporting, the exit
+# handler and waiting for a background run come from tests/it/harness.sh,
+# shared with tests/it/lib.sh (which needs a MariaDB server, so it is not
+# sourced here).
 set -euo pipefail
 
 : "${LIVEMIG:?LIVEMIG must name the livemig binary}"
@@ -45,66 +45,16 @@ for _b in psql pgbench; do
 done
 unset _b
 
-TEST_NAME=$(basename "$0" .sh)
+WORKLOAD_LOG_TITLE='workload (pgbench) output'
+. "$SRC_DIR/tests/it/harness.sh"
+
 PGDB=lm_${TEST_NAME#test_}
 PG_HOST=127.0.0.1
 # The DSN livemig gets: the test's own database, as the superuser.
 DSN="postgres://postgres@$PG_HOST:$PG_PORT/$PGDB"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lm-$TEST_NAME.XXXXXX")
 # Make sure timestamps print the same way in every session (comparisons are
 # done in SQL anyway; this only keeps failure output readable).
 export PGTZ=UTC
-
-# ------------------------------------------------------------ reporting
-
-log() {
-    printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
-}
-
-pass() {
-    printf 'ok - %s\n' "$*"
-}
-
-fail() {
-    printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2
-    exit 1
-}
-
-# Print a file under a header (for failures).
-show_file() {
-    local title=$1 f=$2 n=${3:-60}
-    [ -s "$f" ] || return 0
-    printf -- '----- %s (%s, last %s lines)\n' "$title" "$f" "$n" >&2
-    tail -n "$n" "$f" >&2
-    printf -- '-----\n' >&2
-}
-
-# ------------------------------------------------------------ cleanup
-
-_at_exit=()
-# Run a command when the test exits (last registered runs first).
-at_exit() {
-    _at_exit=("$*" "${_at_exit[@]}")
-}
-
-_lib_exit() {
-    local rc=$? c
-    set +e
-    if [ "$rc" -ne 0 ]; then
-        show_file "livemig stdout" "$WORK/livemig.out"
-        show_file "livemig stderr" "$WORK/livemig.err"
-        show_file "workload (pgbench) output" "$WORK/workload.log" 40
-    fi
-    for c in "${_at_exit[@]}"; do
-        eval "$c"
-    done
-    [ "$rc" -ne 0 ] && printf 'FAIL: %s (exit %s)\n' "$TEST_NAME" "$rc" >&2
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap _lib_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ------------------------------------------------------------ SQL
 
@@ -322,11 +272,6 @@ migrate() {
     run_livemig migrate --dsn "$DSN" "$@"
 }
 
-expect_rc() {
-    local want=$1 what=$2
-    # (on failure, the exit handler shows livemig's output)
-    [ "$LM_RC" = "$want" ] || fail "$what: livemig exited $LM_RC, expected $want"
-}
 
 # No crash or sanitizer report in livemig's stderr.
 assert_no_crash() {
@@ -362,7 +307,6 @@ blocked_ms() {
 
 # ------------------------------------------------------------ a migration in the background
 
-LM_PID=
 # migrate_bg ARGS…: livemig migrate --dsn $DSN ARGS… in the background
 # (stdout/stderr in $WORK/livemig.out/.err). Sets LM_PID.
 migrate_bg() {
@@ -375,30 +319,9 @@ migrate_bg() {
         >"$WORK/livemig.out" 2>"$WORK/livemig.err" &
     LM_PID=$!
 }
-
-_migrate_bg_kill() {
-    if [ -n "$LM_PID" ] && kill -0 "$LM_PID" 2>/dev/null; then
-        kill -9 "$LM_PID" 2>/dev/null
-        wait "$LM_PID" 2>/dev/null
-    fi
-    LM_PID=
-}
 at_exit _migrate_bg_kill
 
-# migrate_wait [SECONDS]: wait (default 120 s) for the background livemig
-# to exit; sets LM_RC. Fails when it does not exit in time.
-migrate_wait() {
-    local limit=${1:-120} _
-    for _ in $(seq 1 $((limit * 10))); do
-        kill -0 "$LM_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$LM_PID" 2>/dev/null && fail "livemig did not exit within $limit s"
-    LM_RC=0
-    wait "$LM_PID" || LM_RC=$?
-    LM_PID=
-    log "livemig exited $LM_RC"
-}
+
 
 # wait_stderr REGEX [SECONDS]: wait until livemig's stderr has a line
 # matching the extended regex (case-insensitive).
