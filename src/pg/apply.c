@@ -34,7 +34,6 @@ struct lm_pg_apply {
     size_t ready_n;
     lm_lsn ready_end;
     int64_t ready_since; /* commit time of the oldest waiting transaction */
-    bool in_txn;
     char fence[64];
     bool fence_seen;
     bool replaying;
@@ -89,11 +88,6 @@ size_t lm_pg_apply_pending(const lm_pg_apply *a)
 int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a)
 {
     return a->ready_since;
-}
-
-bool lm_pg_apply_in_txn(const lm_pg_apply *a)
-{
-    return a->in_txn;
 }
 
 void lm_pg_apply_set_replaying(lm_pg_apply *a, bool replaying)
@@ -230,9 +224,6 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
     if ((rc = lm_pgo_parse(buf, len, &m, err)) < 0)
         goto cleanup;
     switch (m.type) {
-    case 'B':
-        a->in_txn = true;
-        break;
     case 'C':
         /* The transaction is whole: its changes may be applied. */
         *a->ready_tail = a->cur;
@@ -245,7 +236,6 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
         a->ready_n += a->cur_n;
         a->cur_n = 0;
         a->ready_end = m.end_lsn;
-        a->in_txn = false;
         break;
     case 'R':
         rc = check_relation(a, &m, err);
@@ -269,7 +259,7 @@ int lm_pg_apply_msg(lm_pg_apply *a, lm_lsn wal_start, const uint8_t *buf, size_t
             memcmp(m.content, a->fence, m.content_len) == 0)
             a->fence_seen = true;
         break;
-    default: /* 'O' origin, 'Y' type: nothing to do */
+    default: /* 'B' (changes gather until 'C'), 'O' origin, 'Y' type */
         break;
     }
 cleanup:

@@ -63,12 +63,6 @@ static bool retryable_state(const char *st)
             strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0);
 }
 
-bool lm_pg_conn_lost(const lm_err *err)
-{
-    return err->code == LM_EDB &&
-           (strncmp(err->sqlstate, "08", 2) == 0 || strcmp(err->sqlstate, "57P01") == 0);
-}
-
 int lm_pg_fail(lm_err *err, PGconn *c, const PGresult *r, int code, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -99,8 +93,8 @@ static void what_of(const char *sql, char *out, size_t cap)
     snprintf(out, cap, "%.*s%s", (int)(n > 60 ? 60 : n), sql, n > 60 || sql[n] ? " …" : "");
 }
 
-int lm_pg_query_len(PGconn *c, const char *sql, int nparams, const char *const *params,
-                    const int *lens, PGresult **res, lm_err *err)
+int lm_pg_query(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **res,
+                lm_err *err)
 {
     PGresult *r;
     ExecStatusType st;
@@ -109,8 +103,7 @@ int lm_pg_query_len(PGconn *c, const char *sql, int nparams, const char *const *
     if (res)
         *res = NULL;
     lm_debug("pg: %s", sql);
-    r = nparams || lens ? PQexecParams(c, sql, nparams, NULL, params, lens, NULL, 0)
-                        : PQexec(c, sql);
+    r = nparams ? PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(c, sql);
     st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         what_of(sql, what, sizeof(what));
@@ -123,12 +116,6 @@ int lm_pg_query_len(PGconn *c, const char *sql, int nparams, const char *const *
     else
         PQclear(r);
     return 0;
-}
-
-int lm_pg_query(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **res,
-                lm_err *err)
-{
-    return lm_pg_query_len(c, sql, nparams, params, NULL, res, err);
 }
 
 int lm_pg_exec(PGconn *c, const char *sql, lm_err *err)

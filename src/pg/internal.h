@@ -26,15 +26,10 @@ int lm_pg_exec(PGconn *c, const char *sql, lm_err *err);
  * which the caller PQclear()s. */
 int lm_pg_query(PGconn *c, const char *sql, int nparams, const char *const *params, PGresult **res,
                 lm_err *err);
-/* The same with parameter lengths (values may contain NUL-free text of
- * known length, not NUL-terminated). */
-int lm_pg_query_len(PGconn *c, const char *sql, int nparams, const char *const *params,
-                    const int *lens, PGresult **res, lm_err *err);
 /* Fill err from a failed result or connection: the server's message,
  * SQLSTATE, and whether retrying may help (deadlock, serialization,
  * lock timeout, lost connection). */
 int lm_pg_fail(lm_err *err, PGconn *c, const PGresult *r, int code, const char *what);
-bool lm_pg_conn_lost(const lm_err *err);
 /* "ident" quoted as PostgreSQL wants it. */
 void lm_pg_put_ident(lm_buf *b, const char *ident);
 /* nsp.name, both quoted. */
@@ -123,7 +118,6 @@ int lm_pg_stream_pump(lm_pg_stream *s, int wait_ms, lm_pg_msg_fn fn, void *ctx, 
 void lm_pg_stream_flushed(lm_pg_stream *s, lm_lsn lsn);
 /* Send a status update now if one is due (used while not reading). */
 int lm_pg_stream_keepalive(lm_pg_stream *s, lm_err *err);
-lm_lsn lm_pg_stream_received(const lm_pg_stream *s);
 /* Close the replication connection (the slot stays). NULL is fine. */
 void lm_pg_stream_close(lm_pg_stream *s);
 
@@ -144,8 +138,6 @@ size_t lm_pg_apply_pending(const lm_pg_apply *a);
 /* Commit time (µs since 2000-01-01) of the oldest transaction waiting to
  * be applied, 0 when none: the lag. */
 int64_t lm_pg_apply_waiting_since(const lm_pg_apply *a);
-/* Whether a transaction is open in the stream (between B and C). */
-bool lm_pg_apply_in_txn(const lm_pg_apply *a);
 /* Apply the waiting changes in one transaction (in_txn: inside the
  * caller's open transaction, no BEGIN/COMMIT); *end receives the end LSN
  * of the last source transaction applied (0 if none). */
@@ -173,13 +165,6 @@ int lm_pg_copy_chunk(PGconn *c, const lm_pg_plan *p, lm_pg_copy *cp, size_t n, s
 void lm_pg_copy_free(lm_pg_copy *cp);
 
 /* ---- the cutover (cutover.c) ---- */
-typedef struct lm_pg_cutover_opts {
-    double lock_timeout;
-    int retries;
-    bool drop_old;
-} lm_pg_cutover_opts;
-
-typedef struct lm_pg_swap lm_pg_swap;
 /* Under the locks, after the drain: rename and fix dependent objects. */
 int lm_pg_swap_objects(PGconn *c, const lm_pg_plan *p, char **validate, lm_err *err);
 /* After commit: VALIDATE the constraints added NOT VALID (validate is

@@ -159,11 +159,6 @@ void lm_pg_stream_flushed(lm_pg_stream *s, lm_lsn lsn)
         s->confirmed = lsn;
 }
 
-lm_lsn lm_pg_stream_received(const lm_pg_stream *s)
-{
-    return s->received;
-}
-
 static int wait_readable(lm_pg_stream *s, int wait_ms, lm_err *err)
 {
     struct pollfd pfd = {PQsocket(s->c), POLLIN, 0};
