@@ -105,11 +105,7 @@ int lm_my_apply_parent(MYSQL *c, const lm_plan *p, const lm_row *r, lm_err *err)
     lm_buf_puts(&q, "REPLACE INTO ");
     lm_my_put_table(&q, d->db, d->name);
     lm_buf_puts(&q, " (");
-    for (size_t i = 0; i < p->nmap; i++) {
-        lm_buf_puts(&q, i ? ", " : "");
-        lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
-    }
-    lm_my_put_fill_cols(&q, p, false);
+    lm_my_put_dst_cols(&q, p);
     lm_buf_puts(&q, ") SELECT ");
     for (size_t i = 0; i < p->nmap; i++) {
         unsigned sc = p->map[i].src;

@@ -126,6 +126,15 @@ static void put_from(lm_buf *b, const lm_table_def *t)
     lm_buf_putc(b, ')');
 }
 
+void lm_my_put_dst_cols(lm_buf *b, const lm_plan *p)
+{
+    for (size_t i = 0; i < p->nmap; i++) {
+        lm_buf_puts(b, i ? ", " : "");
+        lm_mysql_quote_ident(b, p->dst->cols[p->map[i].dst].name);
+    }
+    lm_my_put_fill_cols(b, p, false);
+}
+
 void lm_my_put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child)
 {
     char alias[32];
@@ -233,11 +242,7 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
     lm_buf_puts(&q, "INSERT IGNORE INTO ");
     lm_my_put_table(&q, d->db, d->name);
     lm_buf_puts(&q, " (");
-    for (size_t i = 0; i < p->nmap; i++) {
-        lm_buf_puts(&q, i ? ", " : "");
-        lm_mysql_quote_ident(&q, d->cols[p->map[i].dst].name);
-    }
-    lm_my_put_fill_cols(&q, p, false);
+    lm_my_put_dst_cols(&q, p);
     lm_buf_puts(&q, ") SELECT ");
     for (size_t i = 0; i < p->nmap; i++) {
         lm_buf_puts(&q, i ? ", " : "");

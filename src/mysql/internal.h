@@ -147,6 +147,9 @@ int lm_my_put_key_range(lm_buf *b, MYSQL *c, const lm_table_def *t, const char *
 void lm_my_put_col(lm_buf *b, const char *qual, const char *col);
 /* " LEFT JOIN `db`.`child` AS `_lmfN` ON `_lmfN`.`join` = `t`.`key`" for each fill. */
 void lm_my_put_fill_joins(lm_buf *b, const lm_plan *p);
+/* The shadow's columns a copy or a stream row writes: the mapped ones,
+ * then the filled ones. */
+void lm_my_put_dst_cols(lm_buf *b, const lm_plan *p);
 /* ", col" for every filled column: the shadow's names, or the children's
  * (aliased as in those joins). */
 void lm_my_put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child);
