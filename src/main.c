@@ -36,7 +36,12 @@ static const char usage_text[] =
     "\n"
     "migrate options:\n"
     "  --execute                    migrate (default: validate and print the plan)\n"
-    "  --chunk-size N               rows per copy chunk (default 1000)\n"
+    "  --chunk-size N               copy chunks of N rows (default: sized by\n"
+    "                               --chunk-time, starting at 1000 rows)\n"
+    "  --chunk-time SECS            grow or shrink chunks to take this long\n"
+    "                               (default 0.5; 0 = chunks of --chunk-size)\n"
+    "  --threads N                  copy N key ranges at once (default 0: the\n"
+    "                               server's CPU count, at most 8)\n"
     "  --max-lag SECONDS            pause the copy while the apply or a replica lags\n"
     "                               more (default 10; 0 = never)\n"
     "  --replicas LIST              replicas to watch: HOST:PORT or DSNs, comma-separated\n"
@@ -133,6 +138,8 @@ static int migrate_args(int argc, char **argv, const char **files)
         O_ALTER,
         O_EXECUTE,
         O_CHUNK,
+        O_CHUNKTIME,
+        O_THREADS,
         O_MAXLAG,
         O_THROTTLE,
         O_POSTPONE,
@@ -174,6 +181,8 @@ static int migrate_args(int argc, char **argv, const char **files)
         {"alter", required_argument, NULL, O_ALTER},
         {"execute", no_argument, NULL, O_EXECUTE},
         {"chunk-size", required_argument, NULL, O_CHUNK},
+        {"chunk-time", required_argument, NULL, O_CHUNKTIME},
+        {"threads", required_argument, NULL, O_THREADS},
         {"max-lag", required_argument, NULL, O_MAXLAG},
         {"throttle-flag", required_argument, NULL, O_THROTTLE},
         {"postpone-cutover-flag", required_argument, NULL, O_POSTPONE},
@@ -234,6 +243,18 @@ static int migrate_args(int argc, char **argv, const char **files)
         case O_CHUNK:
             if (parse_size(optarg, &o.chunk_size) < 0 || o.chunk_size > 1000000)
                 return bad_value("chunk-size", optarg);
+            o.chunk_fixed = true;
+            break;
+        case O_CHUNKTIME:
+            if (parse_double(optarg, &o.chunk_time) < 0 || o.chunk_time > 3600)
+                return bad_value("chunk-time", optarg);
+            break;
+        case O_THREADS:
+            /* 0 asks for the default. */
+            if (strcmp(optarg, "0") == 0)
+                o.threads = 0;
+            else if (parse_size(optarg, &o.threads) < 0 || o.threads > 64)
+                return bad_value("threads", optarg);
             break;
         case O_MAXLAG:
             if (parse_double(optarg, &o.max_lag) < 0)

@@ -18,8 +18,11 @@ typedef struct lm_migrate_opts {
     bool force;
     bool resume;
     bool drop_old;
-    size_t chunk_size;
-    double max_lag; /* seconds; copy pauses above it */
+    size_t chunk_size; /* rows of the first chunk (of every chunk when chunk_time is 0) */
+    double chunk_time; /* seconds a chunk should take; chunks adapt to it */
+    size_t threads;    /* copy workers; 0 = the server's CPU count, capped */
+    bool chunk_fixed;  /* --chunk-size given: every chunk has chunk_size rows */
+    double max_lag;    /* seconds; copy pauses above it */
     const char *throttle_flag;
     const char *postpone_flag;
     const char *control_socket;
@@ -57,8 +60,9 @@ typedef struct lm_migrate_opts {
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
-        .chunk_size = 1000, .max_lag = 10.0, .cutover_lock_timeout = 3.0, .cutover_retries = 10,   \
-        .progress_interval = 5.0, .reconnect_timeout = 120.0, .hook_timeout = 60.0                 \
+        .chunk_size = 1000, .chunk_time = 0.5, .max_lag = 10.0, .cutover_lock_timeout = 3.0,       \
+        .cutover_retries = 10, .progress_interval = 5.0, .reconnect_timeout = 120.0,               \
+        .hook_timeout = 60.0                                                                       \
     }
 
 /* Set from the SIGINT/SIGTERM handler: the only global besides the logger. */

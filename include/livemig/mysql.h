@@ -50,8 +50,8 @@ typedef struct lm_mysql_copy {
     char **last_key; /* plan->src->nkey strings, NULL before the first chunk */
     size_t *last_key_len;
     uint64_t rows; /* rows copied so far, including before a resume */
-    /* Write last_key, done and rows to the checkpoint in the chunk's own
-     * transaction, so the watermark is never ahead of the shadow. */
+    /* A checkpoint table records the copy's low-water mark (every row up
+     * to it is in the shadow) for --resume. */
     bool checkpoint;
 } lm_mysql_copy;
 
@@ -90,11 +90,24 @@ int lm_mysql_run_lock(MYSQL *c, const char *table, lm_err *err);
 /* True when err says the connection was lost (killed, server gone). */
 bool lm_mysql_conn_lost(const lm_err *err);
 
-/* Copy the next chunk of up to chunk_size rows in key order into the
- * shadow (INSERT IGNORE … SELECT … LOCK IN SHARE MODE). Sets copy->done
- * after the last chunk. */
-int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size_t chunk_size,
-                        size_t *rows_copied, lm_err *err);
+/* The copy in key ranges (lo, hi]; a NULL bound is open. A key is
+ * plan->src->nkey strings as the server prints them plus a NULL slot, and
+ * their lengths. */
+/* The key of the n-th row after lo that is at most hi (*found = false when
+ * fewer rows remain); *upper is the caller's (lm_mysql_key_free). */
+int lm_mysql_copy_bound(MYSQL *c, const lm_plan *plan, char *const *lo, const size_t *lo_len,
+                        char *const *hi, const size_t *hi_len, size_t n, char ***upper,
+                        size_t **upper_len, bool *found, lm_err *err);
+/* Copy the rows of (lo, hi] into the shadow in one autocommitted
+ * INSERT IGNORE … SELECT … LOCK IN SHARE MODE; idempotent. */
+int lm_mysql_copy_range(MYSQL *c, const lm_plan *plan, char *const *lo, const size_t *lo_len,
+                        char *const *hi, const size_t *hi_len, size_t *rows, lm_err *err);
+/* Record in the checkpoint that every row up to key (NULL: none) is copied. */
+int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *plan, char **key, const size_t *key_len, bool done,
+                       uint64_t rows, lm_err *err);
+int lm_mysql_key_dup(const lm_plan *plan, char *const *vals, const size_t *lens, char ***out,
+                     size_t **out_len);
+void lm_mysql_key_free(char **vals, size_t *lens);
 void lm_mysql_copy_free(lm_mysql_copy *copy);
 
 /* Apply a list of changes (in order) to the shadow in one transaction,

@@ -28,6 +28,12 @@ volatile sig_atomic_t lm_interrupted;
 int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx,
                  lm_err *err)
 {
+    return lm_run_retry_on(r, &r->c, true, what, fn, ctx, err);
+}
+
+int lm_run_retry_on(lm_run *r, MYSQL **c, bool run_lock, const char *what,
+                    int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err)
+{
     int rc, reconnects = 0;
 
     for (int attempt = 0;;) {
@@ -37,7 +43,7 @@ int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err),
         if (lm_mysql_conn_lost(&aerr) && reconnects++ < RECONNECTS_PER_STEP) {
             /* The transaction died with the connection: replay it whole. */
             lm_warn("%s: %s; reconnecting", what, aerr.msg);
-            if ((rc = lm_run_reconnect(r, err)) < 0)
+            if ((rc = lm_run_connect_again(r, c, run_lock, err)) < 0)
                 return rc;
             continue;
         }
@@ -205,105 +211,6 @@ counted:
     return rc;
 }
 
-/* A chunk copy is idempotent (INSERT IGNORE of a key range) and the copy
- * state moves only after it commits, so a deadlock just copies it again. */
-typedef struct copy_args {
-    lm_run *r;
-    lm_mysql_copy *copy;
-    size_t chunk;
-    size_t *rows;
-} copy_args;
-
-static int copy_once(void *ctx, lm_err *err)
-{
-    copy_args *a = ctx;
-
-    return lm_mysql_copy_chunk(a->r->c, a->r->plan, a->copy, a->chunk, a->rows, err);
-}
-
-/* A chunk whose transaction outgrew max_binlog_cache_size or a packet
- * limit: copying fewer rows at a time is the way through. */
-static bool chunk_too_big(const lm_err *e)
-{
-    return e->server_errno == 1197 || e->server_errno == 1153 || e->server_errno == 2020;
-}
-
-/* Apply changes (not with --changes-from) while waiting seconds. */
-static int pause_applying(lm_run *r, double seconds, lm_err *err)
-{
-    double until = lm_now() + seconds;
-    size_t n;
-    int rc;
-
-    while (lm_now() < until) {
-        double left = until - lm_now();
-        if (lm_run_from_files(r))
-            lm_sleep_us(left < 0.2 ? (long)(left * 1e6) : 200000);
-        else if ((rc = lm_run_apply_upto(r, NULL, left < 0.2 ? (int)(left * 1000) : 200, &n, err)) <
-                 0)
-            return rc;
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int copy_phase(lm_run *r, lm_err *err)
-{
-    size_t chunk = r->o->chunk_size, was, rows, n;
-    double nice, t0;
-    char why[160];
-    int rc = 0;
-
-    lm_run_set_state(r, LM_STATE_COPYING);
-    while (!r->copy.done) {
-        if ((rc = lm_run_check_stop(r, err)) < 0)
-            break;
-        /* A static table (--changes-from) must be copied before any change
-         * is applied: a change applied first would be undone by the copy. */
-        if (!lm_run_from_files(r) && (rc = lm_run_apply_upto(r, NULL, 0, &n, err)) < 0)
-            break;
-        if ((rc = lm_run_throttle(r, why, sizeof(why), err)) < 0)
-            break;
-        lm_run_set_throttled(r, why);
-        if (why[0]) {
-            /* Keep applying while throttled so the lag can shrink. */
-            if ((rc = pause_applying(r, 0.2, err)) < 0)
-                break;
-            lm_run_progress(r, false);
-            continue;
-        }
-        was = chunk;
-        pthread_mutex_lock(&r->st.mu);
-        chunk = r->st.live.chunk_size;
-        nice = r->st.live.nice_ratio;
-        pthread_mutex_unlock(&r->st.mu);
-        if (chunk != was)
-            lm_info("chunks of %zu rows from now on (were %zu)", chunk, was);
-        copy_args ca = {r, &r->copy, chunk, &rows};
-        t0 = lm_now();
-        if ((rc = lm_run_retry(r, "copying a chunk", copy_once, &ca, err)) < 0) {
-            if (chunk_too_big(err) && chunk > 1) {
-                lm_warn("copying a chunk: %s; shrinking chunks from %zu to %zu rows", err->msg,
-                        chunk, chunk / 2);
-                pthread_mutex_lock(&r->st.mu);
-                r->st.live.chunk_size = chunk / 2;
-                pthread_mutex_unlock(&r->st.mu);
-                lm_err_clear(err);
-                rc = 0;
-                continue;
-            }
-            break;
-        }
-        lm_status_chunk(&r->st, rows, lm_now() - t0);
-        lm_run_progress(r, false);
-        /* --nice-ratio: leave the server that much idle time per chunk. */
-        if (nice > 0 && (rc = pause_applying(r, (lm_now() - t0) * nice, err)) < 0)
-            break;
-    }
-    return rc;
-}
-
 /* Apply until the shadow holds everything the server had logged when the
  * copy finished, then wait while the postpone flag says so. */
 static int catch_up_phase(lm_run *r, lm_err *err)
@@ -427,7 +334,7 @@ int lm_migrate_main(const lm_migrate_opts *o)
     if ((rc = lm_run_start_changes(&r, &fp, &err)) < 0)
         goto cleanup;
     changed = true;
-    if ((rc = copy_phase(&r, &err)) < 0)
+    if ((rc = lm_run_copy(&r, &err)) < 0)
         goto cleanup;
     lm_run_progress(&r, true);
     lm_run_hook(&r, "on-copy-complete", NULL);

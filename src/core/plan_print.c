@@ -94,13 +94,17 @@ void lm_run_print_plan(const lm_plan *p, const lm_migrate_opts *o)
     }
     print_fills(p);
     print_fks(p);
-    if (o->nchanges_from)
-        printf("  shadow:   %s, copied in chunks of %zu rows, then the changes of %zu file(s) "
-               "applied\n",
-               p->shadow_name, o->chunk_size, o->nchanges_from);
+    char chunks[96];
+    if (o->chunk_fixed || o->chunk_time <= 0)
+        snprintf(chunks, sizeof(chunks), "chunks of %zu rows", o->chunk_size);
     else
-        printf("  shadow:   %s, copied in chunks of %zu rows while the binlog is applied\n",
-               p->shadow_name, o->chunk_size);
+        snprintf(chunks, sizeof(chunks), "chunks sized to take %.2gs", o->chunk_time);
+    if (o->nchanges_from)
+        printf("  shadow:   %s, copied in %s, then the changes of %zu file(s) applied\n",
+               p->shadow_name, chunks, o->nchanges_from);
+    else
+        printf("  shadow:   %s, copied in %s while the binlog is applied\n", p->shadow_name,
+               chunks);
     printf("  cutover:  atomic rename, writes blocked at most %.1fs; old table kept as %s%s\n",
            o->cutover_lock_timeout, p->old_name, o->drop_old ? " then dropped" : "");
     printf("run again with --execute to migrate\n");

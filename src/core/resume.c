@@ -109,21 +109,21 @@ int lm_run_checkpoint_start(lm_run *r, lm_binlog_pos *start, lm_err *err)
     return rc;
 }
 
-int lm_run_reconnect(lm_run *r, lm_err *err)
+int lm_run_connect_again(lm_run *r, MYSQL **c, bool run_lock, lm_err *err)
 {
     double t0 = lm_now(), deadline = t0 + r->o->reconnect_timeout;
     unsigned delay_ms = 100;
     lm_err last = LM_ERR_INIT;
     int rc;
 
-    if (r->c)
-        mysql_close(r->c);
-    r->c = NULL;
+    if (*c)
+        mysql_close(*c);
+    *c = NULL;
     for (;;) {
         lm_err_clear(&last);
-        if ((rc = lm_mysql_connect(&r->c, &r->dsn, &last)) == 0) {
+        if ((rc = lm_mysql_connect(c, &r->dsn, &last)) == 0) {
             /* The lock went with the old connection: take it again. */
-            if ((rc = lm_mysql_run_lock(r->c, r->plan->src->name, err)) < 0)
+            if (run_lock && (rc = lm_mysql_run_lock(*c, r->plan->src->name, err)) < 0)
                 return rc;
             lm_info("reconnected to the server after %.1fs", lm_now() - t0);
             return 0;
@@ -142,6 +142,11 @@ int lm_run_reconnect(lm_run *r, lm_err *err)
         lm_sleep_us(delay_ms * 1000u);
         delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
     }
+}
+
+int lm_run_reconnect(lm_run *r, lm_err *err)
+{
+    return lm_run_connect_again(r, &r->c, true, err);
 }
 
 bool lm_run_keep_for_resume(const lm_run *r, const lm_err *err)

@@ -105,8 +105,18 @@ int lm_run_apply_upto(lm_run *r, const lm_binlog_pos *upto, int wait_ms, size_t 
  * errors back off, a lost main connection (r->c) is reconnected first. */
 int lm_run_retry(lm_run *r, const char *what, int (*fn)(void *ctx, lm_err *err), void *ctx,
                  lm_err *err);
+/* The same for fn working on *c, reconnected (with the run lock when
+ * run_lock) when it is lost. */
+int lm_run_retry_on(lm_run *r, MYSQL **c, bool run_lock, const char *what,
+                    int (*fn)(void *ctx, lm_err *err), void *ctx, lm_err *err);
 /* Reconnect r->c (and take the run lock again) within --reconnect-timeout. */
 int lm_run_reconnect(lm_run *r, lm_err *err);
+/* The same for another connection of the run (*c closed first), with or
+ * without the run lock. */
+int lm_run_connect_again(lm_run *r, MYSQL **c, bool run_lock, lm_err *err);
+/* The copy phase (copy_phase.c): workers copying key ranges at once while
+ * this thread applies the stream, throttles and reports. */
+int lm_run_copy(lm_run *r, lm_err *err);
 /* Where the stream starts: a new checkpoint at the current position, or
  * (plan->resume) the checkpoint's position, with the copy state and the
  * counters restored. Refusals (plan changed, binlog purged) are LM_EINVAL. */

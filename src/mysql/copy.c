@@ -152,41 +152,84 @@ void lm_my_put_fill_cols(lm_buf *b, const lm_plan *p, bool from_child)
     }
 }
 
-static void free_key(char **vals, size_t *lens, size_t n)
+void lm_mysql_key_free(char **vals, size_t *lens)
 {
-    for (size_t i = 0; vals && i < n; i++)
+    for (size_t i = 0; vals && vals[i] != NULL; i++)
         free(vals[i]);
     free(vals);
     free(lens);
 }
 
-/* The key of the chunk_size-th row after the last copied one, or none
- * (*found = false) when fewer rows remain: then this is the last chunk. */
-static int find_upper(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, size_t chunk,
-                      char ***vals, size_t **lens, bool *found, lm_err *err)
+int lm_mysql_key_dup(const lm_plan *plan, char *const *vals, const size_t *lens, char ***out,
+                     size_t **out_len)
+{
+    size_t n = plan->src->nkey;
+
+    *out = NULL;
+    *out_len = NULL;
+    if (vals == NULL)
+        return 0;
+    /* One spare NULL slot: lm_mysql_key_free does not know nkey. */
+    if ((*out = calloc(n + 1, sizeof(char *))) == NULL ||
+        (*out_len = calloc(n, sizeof(size_t))) == NULL)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        if (((*out)[i] = malloc(lens[i] + 1)) == NULL)
+            goto oom;
+        memcpy((*out)[i], vals[i], lens[i]);
+        (*out)[i][lens[i]] = '\0';
+        (*out_len)[i] = lens[i];
+    }
+    return 0;
+oom:
+    lm_mysql_key_free(*out, *out_len);
+    *out = NULL;
+    *out_len = NULL;
+    return LM_ENOMEM;
+}
+
+/* WHERE lo < key [AND key <= hi], qualified by qual; nothing when both are NULL. */
+static int put_bounds(lm_buf *q, MYSQL *c, const lm_table_def *t, const char *qual, char *const *lo,
+                      const size_t *lo_len, char *const *hi, const size_t *hi_len)
+{
+    if (lo || hi)
+        lm_buf_puts(q, " WHERE ");
+    if (lo && lm_my_put_key_range(q, c, t, qual, NULL, lo, lo_len, ">", false) < 0)
+        return LM_EINVAL;
+    if (lo && hi)
+        lm_buf_puts(q, " AND ");
+    if (hi && lm_my_put_key_range(q, c, t, qual, NULL, hi, hi_len, "<", true) < 0)
+        return LM_EINVAL;
+    return 0;
+}
+
+/* The n-th key after lo is found with an index range read of n entries from
+ * lo, never an OFFSET scan from the start of the table. */
+int lm_mysql_copy_bound(MYSQL *c, const lm_plan *p, char *const *lo, const size_t *lo_len,
+                        char *const *hi, const size_t *hi_len, size_t n, char ***upper,
+                        size_t **upper_len, bool *found, lm_err *err)
 {
     const lm_table_def *t = p->src;
     lm_buf q = LM_BUF_INIT;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     unsigned long *len;
+    size_t lens[64];
     int rc;
 
     *found = false;
+    *upper = NULL;
+    *upper_len = NULL;
     lm_buf_puts(&q, "SELECT ");
     lm_my_put_key_cols(&q, t, true);
     put_from(&q, t);
-    if (cp->last_key) {
-        lm_buf_puts(&q, " WHERE ");
-        if (lm_my_put_key_range(&q, c, t, NULL, NULL, cp->last_key, cp->last_key_len, ">", false) <
-            0) {
-            rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
-            goto cleanup;
-        }
+    if (put_bounds(&q, c, t, NULL, lo, lo_len, hi, hi_len) < 0) {
+        rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
+        goto cleanup;
     }
     lm_buf_puts(&q, " ORDER BY ");
     lm_my_put_key_cols(&q, t, false);
-    lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", chunk - 1);
+    lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", n ? n - 1 : 0);
     if (q.oom) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;
@@ -196,40 +239,31 @@ static int find_upper(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, size_
     if ((row = mysql_fetch_row(res)) == NULL)
         goto cleanup;
     len = mysql_fetch_lengths(res);
-    /* One spare NULL slot: lm_mysql_copy_free does not know nkey. */
-    *vals = calloc(t->nkey + 1, sizeof(char *));
-    *lens = calloc(t->nkey, sizeof(size_t));
-    if (*vals == NULL || *lens == NULL)
-        goto oom;
+    if (t->nkey > 64) {
+        rc = lm_err_set(err, LM_EINVAL, "key %s of %s has too many columns", t->key_name, t->name);
+        goto cleanup;
+    }
     for (size_t i = 0; i < t->nkey; i++) {
         if (row[i] == NULL) {
             rc = lm_err_set(err, LM_EFAIL, "NULL in key %s of %s", t->key_name, t->name);
             goto cleanup;
         }
-        if (((*vals)[i] = malloc(len[i] + 1)) == NULL)
-            goto oom;
-        memcpy((*vals)[i], row[i], len[i]);
-        (*vals)[i][len[i]] = '\0';
-        (*lens)[i] = len[i];
+        lens[i] = len[i];
+    }
+    if (lm_mysql_key_dup(p, row, lens, upper, upper_len) < 0) {
+        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
+        goto cleanup;
     }
     *found = true;
-    goto cleanup;
-oom:
-    rc = lm_err_set(err, LM_ENOMEM, "out of memory");
 cleanup:
-    if (rc < 0 || !*found) {
-        free_key(*vals, *lens, t->nkey);
-        *vals = NULL;
-        *lens = NULL;
-    }
     if (res)
         mysql_free_result(res);
     lm_buf_free(&q);
     return rc;
 }
 
-static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char **upper,
-                      size_t *upper_len, size_t *rows, lm_err *err)
+int lm_mysql_copy_range(MYSQL *c, const lm_plan *p, char *const *lo, const size_t *lo_len,
+                        char *const *hi, const size_t *hi_len, size_t *rows, lm_err *err)
 {
     const lm_table_def *s = p->src, *d = p->dst;
     /* With joined children, the table's own columns are qualified. */
@@ -239,6 +273,7 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
     unsigned long long records;
     int rc = 0;
 
+    *rows = 0;
     lm_buf_puts(&q, "INSERT IGNORE INTO ");
     lm_my_put_table(&q, d->db, d->name);
     lm_buf_puts(&q, " (");
@@ -251,15 +286,12 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
     lm_my_put_fill_cols(&q, p, true);
     put_from(&q, s);
     lm_my_put_fill_joins(&q, p);
-    if (cp->last_key || upper)
-        lm_buf_puts(&q, " WHERE ");
-    if (cp->last_key &&
-        lm_my_put_key_range(&q, c, s, qual, NULL, cp->last_key, cp->last_key_len, ">", false) < 0)
-        goto bad;
-    if (cp->last_key && upper)
-        lm_buf_puts(&q, " AND ");
-    if (upper && lm_my_put_key_range(&q, c, s, qual, NULL, upper, upper_len, "<", true) < 0)
-        goto bad;
+    if (put_bounds(&q, c, s, qual, lo, lo_len, hi, hi_len) < 0) {
+        rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
+        goto cleanup;
+    }
+    /* The share locks hold every source row read until the chunk commits:
+     * a later change to one is logged after the copy and applied over it. */
     lm_buf_puts(&q, " LOCK IN SHARE MODE");
     if (q.oom) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
@@ -280,96 +312,31 @@ static int copy_range(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char 
      * first; on another unique key the stream has not caught up yet (a real
      * duplicate is caught by the verification before the cutover). */
     rc = lm_my_check_warnings(c, true, "copying a chunk into the shadow", err);
-    goto cleanup;
-bad:
-    rc = lm_err_set(err, LM_EINVAL, "bad key value while copying");
 cleanup:
     lm_buf_free(&q);
     return rc;
 }
 
-/* With a checkpoint, the chunk and the watermark commit together. */
-static int copy_range_ckpt(MYSQL *c, const lm_plan *p, const lm_mysql_copy *cp, char **upper,
-                           size_t *upper_len, bool found, size_t *rows, lm_err *err)
+int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *p, char **key, const size_t *key_len, bool done,
+                       uint64_t rows, lm_err *err)
 {
     lm_buf q = LM_BUF_INIT;
-    int rc;
+    int rc = 0;
 
-    if (!cp->checkpoint)
-        return copy_range(c, p, cp, upper, upper_len, rows, err);
-    if (mysql_query(c, "START TRANSACTION") != 0)
-        return lm_my_fail(err, c, LM_EDB, "starting a chunk's transaction");
-    if ((rc = copy_range(c, p, cp, upper, upper_len, rows, err)) < 0)
-        goto fail;
-    /* The last chunk has no upper key: keep the previous watermark. */
-    if (found)
-        lm_my_ckpt_copy_sql(&q, p, upper, upper_len, false, cp->rows + *rows);
-    else
-        lm_my_ckpt_copy_sql(&q, p, cp->last_key, cp->last_key_len, true, cp->rows + *rows);
-    if (q.oom) {
+    lm_my_ckpt_copy_sql(&q, p, key, key_len, done, rows);
+    if (q.oom)
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (mysql_query(c, q.data) != 0) {
+    else if (mysql_query(c, q.data) != 0)
         rc = lm_my_fail(err, c, LM_EDB, "recording the copy in the checkpoint");
-        goto fail;
-    }
-    if (mysql_query(c, "COMMIT") != 0) {
-        rc = lm_my_fail(err, c, LM_EDB, "committing a chunk");
-        goto fail;
-    }
-    lm_buf_free(&q);
-    return 0;
-fail:
-    mysql_query(c, "ROLLBACK");
     lm_buf_free(&q);
     return rc;
 }
 
-int lm_mysql_copy_chunk(MYSQL *c, const lm_plan *plan, lm_mysql_copy *copy, size_t chunk_size,
-                        size_t *rows_copied, lm_err *err)
-{
-    char **upper = NULL;
-    size_t *upper_len = NULL;
-    bool found;
-    int rc;
-
-    *rows_copied = 0;
-    if (copy->done)
-        return 0;
-    if (chunk_size == 0)
-        chunk_size = 1;
-    copy->started = true;
-    if ((rc = find_upper(c, plan, copy, chunk_size, &upper, &upper_len, &found, err)) < 0)
-        return rc;
-    /* The state moves only after the chunk committed: a failed chunk is
-     * simply copied again. */
-    if ((rc = copy_range_ckpt(c, plan, copy, upper, upper_len, found, rows_copied, err)) < 0) {
-        free_key(upper, upper_len, plan->src->nkey);
-        return rc;
-    }
-    copy->rows += *rows_copied;
-    if (!found) {
-        copy->done = true;
-        return 0;
-    }
-    free_key(copy->last_key, copy->last_key_len, plan->src->nkey);
-    copy->last_key = upper;
-    copy->last_key_len = upper_len;
-    return 0;
-}
-
 void lm_mysql_copy_free(lm_mysql_copy *copy)
 {
-    /* last_key is NULL-terminated (see find_upper): nkey is not stored here. */
     if (copy == NULL)
         return;
-    if (copy->last_key) {
-        for (size_t i = 0; copy->last_key[i] != NULL; i++)
-            free(copy->last_key[i]);
-    }
-    free(copy->last_key);
-    free(copy->last_key_len);
+    lm_mysql_key_free(copy->last_key, copy->last_key_len);
     copy->last_key = NULL;
     copy->last_key_len = NULL;
 }

@@ -220,6 +220,7 @@ static int refuse_options(const lm_migrate_opts *o, lm_err *err)
                        : o->metrics_textfile         ? "--metrics-textfile"
                        : o->hooks_dir                ? "--hooks-dir"
                        : o->kill_blockers_after > 0  ? "--kill-blockers-after"
+                       : o->threads > 1              ? "--threads above 1"
                                                      : NULL;
 
     if (what)
