@@ -73,6 +73,8 @@ refuse "ALTER dropping a column a view uses" 'view|v\b|code' t --alter 'DROP COL
 refuse "ALTER renaming a column a view uses" 'view|v\b|code' t --alter 'RENAME COLUMN code TO code2'
 refuse "ALTER retyping a column a view uses" 'view|v\b|code' t --alter 'ALTER COLUMN code TYPE varchar(100)'
 refuse "ALTER dropping a column an FK uses" 'foreign|fkey|pid|constraint' t --alter 'DROP COLUMN pid'
+refuse "--threads 4 (one copy connection on PostgreSQL)" 'threads' t --alter 'ADD COLUMN x int' \
+    --threads 4
 
 # ---- the role: LOGIN without REPLICATION (owning the table), and
 # REPLICATION without owning the table
