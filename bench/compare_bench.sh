@@ -21,18 +21,26 @@
 #       --progress-interval 0.5, which only makes the progress lines, and so
 #       the lag read at the end of the copy, more frequent)
 # all idle; then (c) and (d) again while sysbench oltp_write_only writes the
-# table being migrated at a steady rate (4 threads), recording the
-# workload's p99 and max transaction latency over exactly the tool's run
-# (bench/write_only_lat.lua logs every transaction), next to a baseline of
-# the same workload with no migration. For livemig it also reports the apply
-# lag on the last progress line of the copy and how long the cutover blocked
-# writes. Peak RSS of pt-osc and livemig comes from /usr/bin/time -v.
-# After every run the table must have the new column and ROWS rows, or the
-# script fails.
+# table being migrated at a steady rate (4 threads), next to a baseline of
+# the same workload with no migration. bench/write_only_lat.lua logs every
+# transaction's end time and latency, so the workload's p99 and max are
+# taken over exactly the tool's run, and over its cutover: the transactions
+# that overlapped the window in which the cutover held writes, widened by
+# CUT_MARGIN s on each side. The tools' output is time-stamped as it arrives
+# (livemig's text log has no sub-second times): livemig's window is the N ms
+# before its "writes were blocked for N ms" line (and any undone attempt's
+# "after N ms of lock"), pt-osc's runs from "Swapping tables..." to
+# "Swapped original and new tables OK.". For livemig it also reports the
+# apply lag on the last progress line of the copy (state copying; pt-osc
+# has no lag to report). Peak RSS of pt-osc and livemig comes from
+# /usr/bin/time -v. After every run the table must have the new column and
+# ROWS rows, or the script fails.
 #
 # Environment: LOAD_ROWS (rows for the loaded runs, default ROWS), RATE
 # (sysbench transactions/s, default 200), WARMUP (seconds of load before a
-# tool starts, default 3), IDLE_ONLY=1 (skip the loaded runs).
+# tool starts, default 3), CUT_MARGIN (seconds, default 0.05), IDLE_ONLY=1
+# (skip the loaded runs), MARKDOWN=1 (print the table as Markdown),
+# KEEP_WORK=1 (keep the logs and latencies, and say where).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -40,6 +48,7 @@ rows=${2:-1000000}
 load_rows=${LOAD_ROWS:-$rows}
 rate=${RATE:-200}
 warmup=${WARMUP:-3}
+margin=${CUT_MARGIN:-0.05}
 LIVEMIG=$build/livemig
 [ -x "$LIVEMIG" ] || { echo "no $LIVEMIG: build first" >&2; exit 2; }
 # shellcheck source=/dev/null
@@ -50,7 +59,11 @@ SB=
 cleanup() {
     [ -n "$SB" ] && kill "$SB" 2>/dev/null
     [ -n "$own_rig" ] && "$here/tests/rig/mariadb.sh" stop "$RIG_DIR" >/dev/null 2>&1
-    rm -rf "$work"
+    if [ "${KEEP_WORK:-0}" = 1 ]; then
+        echo "logs, latencies and timings kept in $work" >&2
+    else
+        rm -rf "$work"
+    fi
 }
 trap cleanup EXIT
 die() {
@@ -142,17 +155,31 @@ rss() {
 
 alter='ADD COLUMN x int NULL'
 pt_dsn="h=127.0.0.1,P=$MARIADB_PORT,u=root,D=test,t=sbtest1"
-# timed NAME CMD…: run CMD under /usr/bin/time -v; wall seconds into $work/NAME.wall
+# stamp: every line read, prefixed with the wall-clock time it arrived
+# (epoch seconds, the clock of `date +%s.%N` and of write_only_lat.lua).
+# livemig's text log and pt-osc's output carry no sub-second time of their
+# own; both write unbuffered, so the arrival time is the time of the event.
+stamp() {
+    LC_ALL=C # EPOCHREALTIME with a decimal point (this runs in a subshell)
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+        printf '%s %s\n' "$EPOCHREALTIME" "$line"
+    done
+}
+# timed NAME CMD…: run CMD under /usr/bin/time -v, its stdout and stderr
+# time-stamped into $work/NAME.log; wall seconds into $work/NAME.wall
 timed() {
-    local name=$1 t0 rc=0
+    local name=$1 t0 t1
     shift
     t0=$(now)
-    /usr/bin/time -v -o "$work/$name.rusage" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
-    calc "$(now) - $t0" >"$work/$name.wall"
-    echo "$t0 $(now)" >"$work/$name.window"
-    if [ "$rc" -ne 0 ]; then
-        cat "$work/$name.out" "$work/$name.err" >&2
-        die "$name exited with $rc (output above)"
+    { /usr/bin/time -v -o "$work/$name.rusage" "$@" </dev/null 2>&1 || echo $? >"$work/$name.rc"; } |
+        stamp >"$work/$name.log"
+    t1=$(now)
+    calc "$t1 - $t0" >"$work/$name.wall"
+    echo "$t0 $t1" >"$work/$name.window"
+    if [ -e "$work/$name.rc" ]; then
+        cut -d' ' -f2- "$work/$name.log" >&2
+        die "$name exited with $(cat "$work/$name.rc") (output above)"
     fi
 }
 run_pt() {
@@ -167,6 +194,38 @@ wall() { cat "$work/$1.wall"; }
 # cpu NAME: user + system CPU seconds of the tool itself (not the server's)
 cpu() {
     awk -F: '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$work/$1.rusage"
+}
+# The cutover windows, "START END" a line in $work/NAME.cut, from the
+# stamped logs. livemig logs how long its lock held writes when the rename
+# is done (and when it undoes an attempt): the window is the N ms before the
+# line. pt-osc's swap is its RENAME, between "Swapping tables..." and
+# "Swapped original and new tables OK.".
+lm_cut() {
+    awk '/livemig: cutover: .* renamed; writes were blocked for [0-9]+ ms/ ||
+         /livemig: cutover attempt undone after [0-9]+ ms of lock/ {
+        for (i = 2; i < NF; i++) if ($(i + 1) == "ms" && $i ~ /^[0-9]+$/) ms = $i
+        printf "%.6f %.6f\n", $1 - ms / 1000, $1
+    }' "$work/$1.log" >"$work/$1.cut"
+}
+pt_cut() {
+    awk '/Swapping tables\.\.\./ { s = $1 }
+         /Swapped original and new tables OK\./ && s != "" { printf "%.6f %.6f\n", s, $1; s = "" }' \
+        "$work/$1.log" >"$work/$1.cut"
+}
+# blocked NAME: livemig's "writes were blocked for N ms" (the last, successful attempt)
+blocked() {
+    sed -n 's/.*livemig: cutover: .* writes were blocked for \([0-9]*\) ms.*/\1/p' "$work/$1.log" |
+        tail -n 1
+}
+# swap_ms NAME: how long pt-osc's swap took, as stamped
+swap_ms() {
+    awk '{ s += $2 - $1 } END { if (NR) printf "%.0f", s * 1000 }' "$work/$1.cut"
+}
+# lag NAME: the apply lag on livemig's last progress line in state copying
+lag() {
+    local l
+    l=$(grep ' state copying' "$work/$1.log" | tail -n 1 | sed -n 's/.*, lag \([0-9.]*\)s,.*/\1/p')
+    echo "${l:-?}" # ?: the copy ended before livemig printed a progress line
 }
 
 # ---- idle
@@ -190,17 +249,19 @@ if [ -n "$have_pt" ]; then
     reload "$rows"
     run_pt pt
     check sbtest1 "$rows" "pt-online-schema-change"
-    echo "  (c) pt-online-schema-change  $(wall pt) s, peak RSS $(rss pt) MiB, CPU $(cpu pt) s"
+    pt_cut pt
+    echo "  (c) pt-online-schema-change  $(wall pt) s, peak RSS $(rss pt) MiB, CPU $(cpu pt) s," \
+        "swap $(swap_ms pt) ms"
 fi
 
 reload "$rows"
 run_lm lm
 check sbtest1 "$rows" "livemig"
-lm_blocked=$(sed -n 's/.*writes were blocked for \([0-9]*\) ms.*/\1/p' "$work/lm.err" | tail -n 1)
+lm_cut lm
 echo "  (d) livemig migrate          $(wall lm) s, peak RSS $(rss lm) MiB, CPU $(cpu lm) s," \
-    "writes blocked ${lm_blocked:-?} ms"
+    "lag at the end of the copy $(lag lm) s, writes blocked $(blocked lm) ms"
 # where livemig's time went: the verify time on its last progress line
-echo "      of which verifying: $(sed -n 's/.*, verify \([0-9.]*\)s,.*/\1/p' "$work/lm.err" | tail -n 1) s"
+echo "      of which verifying: $(sed -n 's/.*, verify \([0-9.]*\)s,.*/\1/p' "$work/lm.log" | tail -n 1) s"
 
 # ---- under load
 # load_start NAME: sysbench writing sbtest1 in the background, latencies in
@@ -220,28 +281,60 @@ load_start() {
     sleep "$warmup"
     kill -0 "$SB" 2>/dev/null || { cat "$work/$1.sysbench" >&2; die "sysbench did not start"; }
 }
+# load_stop NAME: stop the load; if it had ended by itself, say so (the
+# run's latencies then cover only part of it, and are marked "!")
 load_stop() {
+    if ! kill -0 "$SB" 2>/dev/null; then
+        grep -m 1 FATAL "$work/$1.sysbench" >"$work/$1.died" || echo "sysbench exited" >"$work/$1.died"
+        echo "warning: the load stopped before the end of $1: $(cat "$work/$1.died")" >&2
+    fi
     kill "$SB" 2>/dev/null || true
     wait "$SB" 2>/dev/null || true
     SB=
 }
-# latency NAME: "count p99 max errors" of the transactions that ended in NAME's window
+# bang NAME: "!" when NAME's load died during the run
+bang() { if [ -e "$work/$1.died" ]; then echo '!'; fi; }
+# latency NAME: "N P99 MAX CUT_N CUT_P99 CUT_MAX FAILED": the transactions
+# that ended in NAME's window (its whole run); those that overlapped one of
+# its cutover windows (widened by $margin s on each side); and the
+# transactions that failed (and that sysbench retried) in the window, as
+# "COUNT (ERRNO: COUNT, …)"
 latency() {
-    python3 - "$work/$1.lat" "$work/$1.window" <<'PY'
-import glob, os, sys
-t0, t1 = (float(x) for x in open(sys.argv[2]).read().split())
-lat = []
-for f in glob.glob(os.path.join(sys.argv[1], "lat.*")):
+    python3 - "$work/$1.lat" "$work/$1.window" "$work/$1.cut" "$margin" <<'PY'
+import collections, glob, os, sys
+lat_dir, run_win, cut_win, margin = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+t0, t1 = (float(x) for x in open(run_win).read().split())
+cuts = []
+if os.path.exists(cut_win):
+    for line in open(cut_win):
+        a, b = (float(x) for x in line.split())
+        cuts.append((a - margin, b + margin))
+run, cut = [], []
+for f in glob.glob(os.path.join(lat_dir, "lat.*")):
+    for line in open(f):
+        p = line.split()
+        if len(p) != 2:
+            continue
+        end, ms = float(p[0]), float(p[1])
+        if t0 <= end <= t1:
+            run.append(ms)
+        if any(end >= a and end - ms / 1000 <= b for a, b in cuts):
+            cut.append(ms)
+errs = collections.Counter()
+for f in glob.glob(os.path.join(lat_dir, "err.*")):
     for line in open(f):
         p = line.split()
         if len(p) == 2 and t0 <= float(p[0]) <= t1:
-            lat.append(float(p[1]))
-errs = sum(sum(1 for _ in open(f)) for f in glob.glob(os.path.join(sys.argv[1], "err.*")))
-lat.sort()
-if not lat:
-    print("0 - - %d" % errs)
-else:
-    print("%d %.1f %.1f %d" % (len(lat), lat[min(len(lat) - 1, int(0.99 * len(lat)))], lat[-1], errs))
+            errs[p[1]] += 1
+def stats(v):
+    v.sort()
+    if not v:
+        return "0 - -"
+    return "%d %.1f %.1f" % (len(v), v[min(len(v) - 1, int(0.99 * len(v)))], v[-1])
+failed = str(sum(errs.values()))
+if errs:
+    failed += " (" + ", ".join("%s: %d" % e for e in errs.most_common()) + ")"
+print(stats(run), stats(cut), failed)
 PY
 }
 
@@ -252,58 +345,106 @@ if [ -n "$have_sb" ]; then
     t0=$(now)
     sleep 10
     echo "$t0 $(now)" >"$work/base.window"
-    load_stop
-    read -r _ base_p99 base_max base_err < <(latency base)
-    echo "  no migration (10 s): p99 $base_p99 ms, max $base_max ms"
+    load_stop base
+    read -r _ base_p99 base_max _ _ _ base_err < <(latency base)
+    echo "  no migration (10 s): p99 $base_p99 ms, max $base_max ms, failed transactions $base_err"
     if [ -n "$have_pt" ]; then
         reload "$load_rows"
         load_start ptl
         run_pt ptl
-        load_stop
+        load_stop ptl
         check sbtest1 "$load_rows" "pt-online-schema-change under load"
-        read -r _ ptl_p99 ptl_max ptl_err < <(latency ptl)
-        echo "  (c) pt-online-schema-change  $(wall ptl) s, p99 $ptl_p99 ms, max $ptl_max ms"
+        pt_cut ptl
+        read -r _ ptl_p99 ptl_max ptl_cn ptl_cp99 ptl_cmax ptl_err < <(latency ptl)
+        echo "  (c) pt-online-schema-change  $(wall ptl) s, p99 $ptl_p99 ms, max $ptl_max ms;" \
+            "swap $(swap_ms ptl) ms: $ptl_cn transactions, p99 $ptl_cp99 ms, max $ptl_cmax ms;" \
+            "failed transactions $ptl_err"
     fi
     reload "$load_rows"
     load_start lml
     run_lm lml
-    load_stop
+    load_stop lml
     check sbtest1 "$load_rows" "livemig under load"
-    read -r _ lml_p99 lml_max lml_err < <(latency lml)
-    lml_blocked=$(sed -n 's/.*writes were blocked for \([0-9]*\) ms.*/\1/p' "$work/lml.err" | tail -n 1)
-    lml_lag=$(grep 'state copying' "$work/lml.err" | tail -n 1 | sed -n 's/.*, lag \([0-9.]*\)s,.*/\1/p')
-    echo "  (d) livemig migrate          $(wall lml) s, p99 $lml_p99 ms, max $lml_max ms," \
-        "lag at the end of the copy ${lml_lag:-?} s, writes blocked ${lml_blocked:-?} ms"
+    lm_cut lml
+    read -r _ lml_p99 lml_max lml_cn lml_cp99 lml_cmax lml_err < <(latency lml)
+    echo "  (d) livemig migrate          $(wall lml) s, p99 $lml_p99 ms, max $lml_max ms;" \
+        "cutover (writes blocked $(blocked lml) ms): $lml_cn transactions, p99 $lml_cp99 ms," \
+        "max $lml_cmax ms; lag at the end of the copy $(lag lml) s; failed transactions $lml_err"
 fi
 
 # ---- the table
-A=$(wall alter)
-C=
-[ -n "$have_pt" ] && C=$(wall pt)
-ratio() { [ -n "$2" ] && calc "$1 / $2" || echo -; }
-row() { # LABEL WALL ROWS RSS P99 MAX [REF_C]: REF_C (default: idle (c)) for the x (c) column
-    printf '%-36s %8s %10s %8s %8s %9s %9s %9s\n' "$1" "$2" "$(calc "$3 / $2" | cut -d. -f1)" \
-        "$(ratio "$2" "$A")" "$(ratio "$2" "${7-$C}")" "$4" "$5" "$6"
+# trow LABEL MODE WALL ROWS RSS P99 MAX CUT_P99 CUT_MAX LAG (MODE idle or load;
+# an empty or "-" field is not applicable): one row into $work/table.tsv
+trow() {
+    local IFS=$'\t'
+    echo "$*" >>"$work/table.tsv"
 }
+: >"$work/table.tsv"
+trow "(a) ALTER TABLE ... ALGORITHM=COPY" idle "$(wall alter)" "$rows" - - - - - -
+trow "(b) INSERT ... SELECT" idle "$(wall insel)" "$rows" - - - - - -
+[ -n "$have_pt" ] && trow "(c) pt-online-schema-change" idle "$(wall pt)" "$rows" "$(rss pt)" \
+    - - - - -
+trow "(d) livemig migrate" idle "$(wall lm)" "$rows" "$(rss lm)" - - - - "$(lag lm)"
+if [ -n "$have_sb" ]; then
+    trow "no migration, load only (10 s)" load - - - "$base_p99$(bang base)" \
+        "$base_max$(bang base)" - - -
+    [ -n "$have_pt" ] && trow "(c) pt-online-schema-change, load" load "$(wall ptl)" \
+        "$load_rows" "$(rss ptl)" "$ptl_p99$(bang ptl)" "$ptl_max$(bang ptl)" \
+        "$ptl_cp99$(bang ptl)" "$ptl_cmax$(bang ptl)" -
+    trow "(d) livemig migrate, load" load "$(wall lml)" "$load_rows" "$(rss lml)" \
+        "$lml_p99$(bang lml)" "$lml_max$(bang lml)" "$lml_cp99$(bang lml)" \
+        "$lml_cmax$(bang lml)" "$(lag lml)"
+fi
 echo
 echo "$rows rows idle${have_sb:+, $load_rows rows under load ($rate tx/s, 4 threads)}; MariaDB $(sql "SELECT VERSION()")"
-echo "x (a): wall / idle (a); x (c): wall / (c) in the same mode (idle or loaded)"
-printf '%-36s %8s %10s %8s %8s %9s %9s %9s\n' tool "wall s" "rows/s" "x (a)" "x (c)" "RSS MiB" \
-    "p99 ms" "max ms"
-row "(a) ALTER TABLE ... ALGORITHM=COPY" "$A" "$rows" - - -
-row "(b) INSERT ... SELECT" "$(wall insel)" "$rows" - - -
-[ -n "$have_pt" ] && row "(c) pt-online-schema-change" "$C" "$rows" "$(rss pt)" - -
-row "(d) livemig migrate" "$(wall lm)" "$rows" "$(rss lm)" - -
+python3 - "$work/table.tsv" "${MARKDOWN:-0}" <<'PY'
+import sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+md = sys.argv[2] == "1"
+na = "\u2014"
+def num(s):
+    try:
+        return float(s)
+    except ValueError:
+        return None
+ref_a = next(num(r[2]) for r in rows if r[0].startswith("(a)"))
+ref_c = {r[1]: num(r[2]) for r in rows if r[0].startswith("(c)")}
+head = ["tool", "wall s", "rows/s", "x (a)", "x (c)", "peak RSS MiB", "p99 ms", "max ms",
+        "cutover p99 ms", "cutover max ms", "lag s"]
+out = []
+for label, mode, wall, n, rss, p99, mx, cp99, cmx, lag in rows:
+    w = num(wall)
+    cells = [label, "%.2f" % w if w else wall]
+    cells.append("%d" % (int(n) / w) if w else na)
+    cells.append("%.2f" % (w / ref_a) if w and ref_a else na)
+    cells.append("%.2f" % (w / ref_c[mode]) if w and ref_c.get(mode) else na)
+    cells += [rss, p99, mx, cp99, cmx, lag]
+    out.append([na if c in ("", "-") else c for c in cells])
+if md:
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in out:
+        print("| " + " | ".join(r) + " |")
+else:
+    width = [max(len(r[i]) for r in out + [head]) for i in range(len(head))]
+    for r in [head] + out:
+        print("  ".join(c.ljust(width[0]) if i == 0 else c.rjust(width[i]) for i, c in enumerate(r)))
+PY
+echo "x (a): wall / idle (a); x (c): wall / (c) in the same mode (idle or loaded); p99 and max:"
+echo "the workload's transactions that ended during the tool's run; cutover: those that overlapped"
+echo "the cutover (livemig: the N ms its log says writes were blocked, before that line; pt-osc:"
+echo "its swap, from \"Swapping tables...\" to \"Swapped ... OK.\"), widened by $margin s each side;"
+echo "lag: livemig's apply lag on its last progress line of the copy (whole seconds); pt-osc has none."
+echo "livemig idle: writes blocked $(blocked lm) ms${have_pt:+; pt-osc idle: swap $(swap_ms pt) ms}"
 if [ -n "$have_sb" ]; then
-    printf '%-36s %8s %10s %8s %8s %9s %9s %9s\n' "no migration, load only" - - - - - \
-        "$base_p99" "$base_max"
-    CL=
-    [ -n "$have_pt" ] && CL=$(wall ptl) && row "(c) pt-online-schema-change, load" "$CL" \
-        "$load_rows" "$(rss ptl)" "$ptl_p99" "$ptl_max" "$CL"
-    row "(d) livemig migrate, load" "$(wall lml)" "$load_rows" "$(rss lml)" "$lml_p99" "$lml_max" "$CL"
-    echo "livemig under load: apply lag on the last progress line of the copy ${lml_lag:-?} s," \
-        "writes blocked ${lml_blocked:-?} ms at the cutover; workload transactions retried:" \
-        "pt-osc ${ptl_err:--}, livemig $lml_err, none $base_err"
+    echo "under load: livemig writes blocked $(blocked lml) ms, $lml_cn transactions overlapped" \
+        "the window${have_pt:+; pt-osc swap $(swap_ms ptl) ms, $ptl_cn transactions overlapped it}"
+    echo "workload transactions that failed and were retried (by error number; 1213 deadlock," \
+        "1205 lock wait timeout): pt-osc ${ptl_err:-—}; livemig $lml_err; no migration $base_err"
+    for n in base ptl lml; do
+        if [ -e "$work/$n.died" ]; then
+            echo "! the load stopped during $n: $(cat "$work/$n.died")"
+        fi
+    done
 fi
-echo "livemig idle: writes blocked ${lm_blocked:-?} ms at the cutover"
 sql "DROP TABLE IF EXISTS sbtest1, sb_copy, sb_src"
