@@ -3,7 +3,16 @@
 # run, on fresh copies of the same sysbench-style table (not a ctest test:
 # timings vary).
 #
-#   bench/compare_bench.sh [BUILD_DIR] [ROWS]      (defaults: build, 1000000)
+#   bench/compare_bench.sh [--build DIR] [--rows N] [-- LIVEMIG_OPTION...]
+#   bench/compare_bench.sh [BUILD_DIR [ROWS]] [-- LIVEMIG_OPTION...]
+#                                   (defaults: build, 1000000 rows)
+#
+# --rows 10000000 is the large run: about 2.5 GB a copy of the table, the
+# free space for about five (checked), and several times a 1M run's time,
+# most of it in building and re-copying the table (a fresh copy before each
+# of the 7 runs). Options after -- (and the words of LIVEMIG_ARGS, before
+# them) go to livemig migrate, to compare settings (e.g. -- --chunk-size
+# 5000); the table then says livemig did not run with its defaults.
 #
 # Starts a throwaway MariaDB (tests/rig/mariadb.sh) unless RIG_DIR names a
 # running one, installs sysbench, percona-toolkit and time if they are
@@ -33,8 +42,10 @@
 # "Swapped original and new tables OK.". For livemig it also reports the
 # apply lag on the last progress line of the copy (state copying; pt-osc
 # has no lag to report). Peak RSS of pt-osc and livemig comes from
-# /usr/bin/time -v. After every run the table must have the new column and
-# ROWS rows, or the script fails.
+# /usr/bin/time -v. After every run the table must have ROWS rows, the
+# columns id, k, c, pad and x (NULL everywhere) and the source's indexes,
+# and after an idle run exactly the source's rows (a checksum), or the
+# script fails.
 #
 # Environment: LOAD_ROWS (rows for the loaded runs, default ROWS), RATE
 # (sysbench transactions/s, default 200), WARMUP (seconds of load before a
@@ -43,12 +54,44 @@
 # KEEP_WORK=1 (keep the logs and latencies, and say where).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$here/build}
-rows=${2:-1000000}
+usage() {
+    echo "usage: $0 [--build DIR] [--rows N] [BUILD_DIR [ROWS]] [-- LIVEMIG_OPTION...]" >&2
+    exit 2
+}
+build=$here/build
+rows=1000000
+lm_args=()
+pos=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build | --rows)
+        [ $# -ge 2 ] || usage
+        if [ "$1" = --build ]; then build=$2; else rows=$2; fi
+        shift
+        ;;
+    --)
+        shift
+        lm_args=("$@")
+        break
+        ;;
+    -*) usage ;;
+    *) pos+=("$1") ;;
+    esac
+    shift
+done
+[ ${#pos[@]} -le 2 ] || usage
+[ ${#pos[@]} -ge 1 ] && build=${pos[0]}
+[ ${#pos[@]} -ge 2 ] && rows=${pos[1]}
+# LIVEMIG_ARGS: more livemig options (split on blanks), before those after --
+if [ -n "${LIVEMIG_ARGS:-}" ]; then
+    read -r -a env_args <<<"$LIVEMIG_ARGS"
+    lm_args=("${env_args[@]}" "${lm_args[@]}")
+fi
 load_rows=${LOAD_ROWS:-$rows}
 rate=${RATE:-200}
 warmup=${WARMUP:-3}
 margin=${CUT_MARGIN:-0.05}
+case $rows in '' | *[!0-9]* | 0*) echo "ROWS must be a positive integer, not '$rows'" >&2 && usage ;; esac
 LIVEMIG=$build/livemig
 [ -x "$LIVEMIG" ] || { echo "no $LIVEMIG: build first" >&2; exit 2; }
 # shellcheck source=/dev/null
@@ -108,14 +151,25 @@ sql() {
 now() { date +%s.%N; }
 calc() { python3 -c "print(round($1, 2))"; }
 
-# ---- the source table, built once without binlogging; every run starts
-# from a copy of it
-t_src0=$(now)
+# ---- the source table, built once without binlogging, a million rows a
+# statement; every run starts from a copy of it. A copy takes about 250
+# bytes a row on disk; at most the source, the table, the tool's copy of it,
+# the binlog of that copy and the server's undo are there at once.
+need_kb=$((rows * 13 / 10))
+avail_kb=$(df -Pk "$MARIADB_DATADIR" | awk 'NR == 2 {print $4}')
+[ "$avail_kb" -ge "$need_kb" ] ||
+    die "$rows rows need about $((need_kb / 1024)) MiB free where the server's data is ($MARIADB_DATADIR): $((avail_kb / 1024)) MiB"
+chunk=1000000
+t_all=$(now)
+t_src0=$t_all
 sql "SET SESSION sql_log_bin = 0;
 DROP TABLE IF EXISTS sb_src;
 CREATE TABLE sb_src (id int NOT NULL AUTO_INCREMENT, k int NOT NULL DEFAULT 0,
   c char(120) NOT NULL DEFAULT '', pad char(60) NOT NULL DEFAULT '',
-  PRIMARY KEY (id), KEY k_1 (k)) ENGINE=InnoDB;
+  PRIMARY KEY (id), KEY k_1 (k)) ENGINE=InnoDB"
+for ((lo = 1; lo <= rows; lo += chunk)); do
+    hi=$((lo + chunk - 1 < rows ? lo + chunk - 1 : rows))
+    sql "SET SESSION sql_log_bin = 0;
 INSERT INTO sb_src SELECT seq, 1 + (seq * 7919) % $rows,
   CONCAT_WS('-', LPAD(seq * 48271 % 99999999989, 11, '0'), LPAD(seq * 69621 % 99999999977, 11, '0'),
     LPAD(seq * 16807 % 99999999967, 11, '0'), LPAD(seq * 39373 % 99999999947, 11, '0'),
@@ -125,28 +179,51 @@ INSERT INTO sb_src SELECT seq, 1 + (seq * 7919) % $rows,
   CONCAT_WS('-', LPAD(seq * 7 % 99999999989, 11, '0'), LPAD(seq * 13 % 99999999977, 11, '0'),
     LPAD(seq * 17 % 99999999967, 11, '0'), LPAD(seq * 19 % 99999999947, 11, '0'),
     LPAD(seq * 23 % 99999999943, 11, '0'))
-  FROM seq_1_to_$rows"
+  FROM seq_${lo}_to_$hi"
+    [ "$rows" -gt "$chunk" ] && echo "  source table: $hi/$rows rows, $(calc "$(now) - $t_src0") s"
+done
 echo "source table: $rows rows in $(calc "$(now) - $t_src0") s"
+# what the idle runs must leave: the source's rows (checked with a checksum)
+src_sum=$(sql "SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS('#', id, k, c, pad))) FROM sb_src" | tr '\t' ' ')
+src_idx=$(sql "SELECT GROUP_CONCAT(DISTINCT index_name ORDER BY index_name) FROM information_schema.statistics
+               WHERE table_schema = 'test' AND table_name = 'sb_src'")
 
 # reload N: a fresh sbtest1 of N rows (and nothing left of earlier runs)
 reload() {
-    local n=$1 t
+    local n=$1 t lo t0
+    t0=$(now)
     for t in $(sql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'test'
                     AND (table_name LIKE '%sbtest1%' OR table_name = 'sb_copy')"); do
         sql "DROP TABLE IF EXISTS \`$t\`"
     done
-    sql "SET SESSION sql_log_bin = 0; CREATE TABLE sbtest1 LIKE sb_src;
-         INSERT INTO sbtest1 SELECT * FROM sb_src WHERE id <= $n;
-         FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 SECOND"
+    sql "SET SESSION sql_log_bin = 0; CREATE TABLE sbtest1 LIKE sb_src"
+    for ((lo = 1; lo <= n; lo += chunk)); do
+        sql "SET SESSION sql_log_bin = 0; INSERT INTO sbtest1 SELECT * FROM sb_src
+             WHERE id BETWEEN $lo AND $((lo + chunk - 1 < n ? lo + chunk - 1 : n))"
+    done
+    sql "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 SECOND"
+    [ "$n" -gt "$chunk" ] && echo "  (fresh copy of $n rows: $(calc "$(now) - $t0") s)"
+    return 0
 }
-# check TABLE N WHAT: TABLE has N rows and the column x, or the script fails
+# check TABLE N WHAT [same]: TABLE has N rows, the columns of sb_src and x
+# (NULL everywhere) and sb_src's indexes, or the script fails; with same,
+# also exactly sb_src's rows (the idle runs: nothing else wrote the table)
 check() {
-    local got has
-    got=$(sql "SELECT COUNT(*) FROM \`$1\`")
-    has=$(sql "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'test'
-               AND table_name = '$1' AND column_name = 'x'")
-    [ "$got" = "$2" ] || die "$3: $1 has $got rows, expected $2"
-    [ "$has" = 1 ] || die "$3: $1 has no column x"
+    local got cols idx
+    read -r -a got < <(sql "SELECT COUNT(*), COALESCE(SUM(x IS NOT NULL), 0),
+        BIT_XOR(CRC32(CONCAT_WS('#', id, k, c, pad))) FROM \`$1\`") ||
+        die "$3: cannot read $1 (no column x?)"
+    cols=$(sql "SELECT GROUP_CONCAT(column_name ORDER BY ordinal_position) FROM information_schema.columns
+                WHERE table_schema = 'test' AND table_name = '$1'")
+    idx=$(sql "SELECT GROUP_CONCAT(DISTINCT index_name ORDER BY index_name) FROM information_schema.statistics
+               WHERE table_schema = 'test' AND table_name = '$1'")
+    [ "${got[0]}" = "$2" ] || die "$3: $1 has ${got[0]} rows, expected $2"
+    [ "$cols" = id,k,c,pad,x ] || die "$3: $1 has the columns $cols, expected id,k,c,pad,x"
+    [ "$idx" = "$src_idx" ] || die "$3: $1 has the indexes $idx, expected $src_idx"
+    [ "${got[1]}" = 0 ] || die "$3: $1 has ${got[1]} rows where x is not NULL"
+    if [ "${4:-}" = same ] && [ "${got[0]} ${got[2]}" != "$src_sum" ]; then
+        die "$3: $1 does not hold the source's rows (count and checksum ${got[0]} ${got[2]}, expected $src_sum)"
+    fi
 }
 # rss NAME: peak RSS in MiB from /usr/bin/time -v
 rss() {
@@ -188,7 +265,7 @@ run_pt() {
 }
 run_lm() {
     timed "$1" "$LIVEMIG" migrate --dsn "$MARIADB_DSN" --table sbtest1 --alter "$alter" \
-        --execute --drop-old --progress-interval 0.5
+        --execute --drop-old --progress-interval 0.5 ${lm_args[@]+"${lm_args[@]}"}
 }
 wall() { cat "$work/$1.wall"; }
 # cpu NAME: user + system CPU seconds of the tool itself (not the server's)
@@ -234,7 +311,7 @@ reload "$rows"
 t0=$(now)
 sql "ALTER TABLE sbtest1 $alter, ENGINE=InnoDB, ALGORITHM=COPY"
 calc "$(now) - $t0" >"$work/alter.wall"
-check sbtest1 "$rows" "ALTER COPY"
+check sbtest1 "$rows" "ALTER COPY" same
 echo "  (a) ALTER … ALGORITHM=COPY  $(wall alter) s"
 
 reload "$rows"
@@ -242,13 +319,13 @@ sql "CREATE TABLE sb_copy LIKE sbtest1; ALTER TABLE sb_copy $alter"
 t0=$(now)
 sql "INSERT INTO sb_copy (id, k, c, pad) SELECT id, k, c, pad FROM sbtest1"
 calc "$(now) - $t0" >"$work/insel.wall"
-check sb_copy "$rows" "INSERT … SELECT"
+check sb_copy "$rows" "INSERT … SELECT" same
 echo "  (b) INSERT … SELECT          $(wall insel) s"
 
 if [ -n "$have_pt" ]; then
     reload "$rows"
     run_pt pt
-    check sbtest1 "$rows" "pt-online-schema-change"
+    check sbtest1 "$rows" "pt-online-schema-change" same
     pt_cut pt
     echo "  (c) pt-online-schema-change  $(wall pt) s, peak RSS $(rss pt) MiB, CPU $(cpu pt) s," \
         "swap $(swap_ms pt) ms"
@@ -256,7 +333,7 @@ fi
 
 reload "$rows"
 run_lm lm
-check sbtest1 "$rows" "livemig"
+check sbtest1 "$rows" "livemig" same
 lm_cut lm
 echo "  (d) livemig migrate          $(wall lm) s, peak RSS $(rss lm) MiB, CPU $(cpu lm) s," \
     "lag at the end of the copy $(lag lm) s, writes blocked $(blocked lm) ms"
@@ -397,6 +474,11 @@ if [ -n "$have_sb" ]; then
 fi
 echo
 echo "$rows rows idle${have_sb:+, $load_rows rows under load ($rate tx/s, 4 threads)}; MariaDB $(sql "SELECT VERSION()")"
+if [ ${#lm_args[@]} -gt 0 ]; then
+    echo "livemig: NOT the default options: with ${lm_args[*]}"
+else
+    echo "livemig: default options"
+fi
 python3 - "$work/table.tsv" "${MARKDOWN:-0}" <<'PY'
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
@@ -448,3 +530,4 @@ if [ -n "$have_sb" ]; then
     done
 fi
 sql "DROP TABLE IF EXISTS sbtest1, sb_copy, sb_src"
+echo "(the whole comparison took $(calc "($(now) - $t_all) / 60") min)"
