@@ -134,7 +134,8 @@ have_sb=
 need pt-online-schema-change percona-toolkit && have_pt=1
 need sysbench sysbench && have_sb=1
 [ -x /usr/bin/time ] || need /usr/bin/time time || die "/usr/bin/time is needed for peak RSS"
-[ -n "$have_pt" ] || echo "note: skipping pt-online-schema-change (column (c); ratios to (c) are left empty)" >&2
+need python3 python3 || die "python3 is needed for the latency figures and the table"
+[ -n "$have_pt" ] || echo "note: skipping pt-online-schema-change (its rows are left out and x (c) shows —)" >&2
 [ -n "$have_sb" ] || echo "note: skipping the loaded runs (no sysbench)" >&2
 [ "${IDLE_ONLY:-0}" = 1 ] && have_sb= && echo "note: IDLE_ONLY=1: skipping the loaded runs" >&2
 
