@@ -3,7 +3,9 @@
 -- so that bench/compare_bench.sh can take the p99 and max over exactly the
 -- time a migration ran (sysbench's own reports cover fixed intervals and
 -- are lost when it is stopped early). Transactions that fail (and that
--- sysbench retries) are counted in $LM_LAT_DIR/err.TID instead.
+-- sysbench retries, or dies of) are logged in $LM_LAT_DIR/err.TID instead,
+-- "EPOCH_SECONDS ERRNO" (ERRNO the server's error number, or ? when the
+-- error did not come from the server).
 local ffi = require("ffi")
 pcall(ffi.cdef, [[
 typedef struct { long tv_sec; long tv_nsec; } lm_bench_ts;
@@ -18,7 +20,7 @@ local function now()
 end
 
 local orig_thread_init, orig_event = thread_init, event
-local out, errs, nerr
+local out, errs
 
 function thread_init()
     orig_thread_init()
@@ -27,15 +29,20 @@ function thread_init()
     out:setvbuf("line")
     errs = assert(io.open(dir .. "/err." .. sysbench.tid, "w"))
     errs:setvbuf("line")
-    nerr = 0
 end
 
 function event()
     local t0 = now()
     local ok, e = pcall(orig_event)
     if not ok then
-        nerr = nerr + 1
-        errs:write(nerr, "\n")
+        -- a retried error is a table; a fatal one a message
+        local errno = type(e) == "table" and e.sql_errno or tostring(e):match("errno = (%d+)")
+        errs:write(string.format("%.6f %s\n", now(), tostring(errno or "?")))
+        -- As an application would: end the transaction. sysbench restarts
+        -- the event with BEGIN, which would commit what had succeeded of it
+        -- (a DELETE without its INSERT, after an error that rolls back only
+        -- the statement), and the table would lose rows.
+        pcall(con.query, con, "ROLLBACK")
         error(e, 0)
     end
     local t1 = now()
