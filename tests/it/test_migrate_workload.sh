@@ -5,6 +5,8 @@
 # For each kind of ALTER: reload both, start the random workload (same
 # changes to r and t in one transaction), run
 #   livemig migrate --table t --alter '…' --execute --chunk-size 2000
+# (or, for the cases whose name has an odd length, the default adaptive
+# chunks on three copy threads: --threads 3)
 # keep writing a few seconds past the cutover (into the new t), stop, and
 # require t == r on the mapped columns: renamed columns under their new
 # name, dropped ones left out, added ones ignored. The old table must remain
@@ -66,7 +68,9 @@ run_case() {
     workload_start t r "${wl[@]}"
     sleep 1
 
-    migrate --table t --alter "$alter" --execute --chunk-size 2000
+    local copy=(--chunk-size 2000)
+    [ $((${#name} % 2)) = 1 ] && copy=(--threads 3)
+    migrate --table t --alter "$alter" --execute "${copy[@]}"
     expect_rc 0 "$name"
     # The live-change path must have been exercised, not only the copy.
     grep -qE 'applied [1-9][0-9]* change' "$WORK/livemig.err" ||
