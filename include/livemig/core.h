@@ -14,12 +14,19 @@
 #include "livemig/err.h"
 
 /* ---- change queue: stream thread produces, applier consumes ---- */
+
+/* The memory a migration's queue may hold (lm_change_size of the queued
+ * changes): the binlog itself is the buffer beyond it. */
+#define LM_QUEUE_MAX_BYTES ((size_t)32 << 20)
+
 typedef struct lm_queue {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     lm_change *head, *tail;
     size_t len;
-    size_t max_len;         /* producer waits above this (bounded memory) */
+    size_t max_len;         /* producer waits at this many changes (0: no limit) */
+    size_t bytes;           /* lm_change_size of the queued changes */
+    size_t max_bytes;       /* producer waits while a push would pass this (0: no limit) */
     lm_binlog_pos recv_pos; /* stream position fully received */
     lm_binlog_pos safe_pos; /* last transaction boundary whose changes are all pushed */
     char safe_gtid[64];     /* GTID of the transaction that ended at safe_pos, or "" */
@@ -29,8 +36,14 @@ typedef struct lm_queue {
 } lm_queue;
 
 int lm_queue_init(lm_queue *q, size_t max_len);
+/* Also bound the queue by the memory its changes hold (0: no limit). */
+void lm_queue_set_max_bytes(lm_queue *q, size_t max_bytes);
 void lm_queue_destroy(lm_queue *q);
-/* Producer: append (takes ownership); waits while full unless *stop. */
+/* The memory a queued change holds: the change and its row images. */
+size_t lm_change_size(const lm_change *c);
+/* Producer: append (takes ownership); waits while full unless *stop.
+ * Full: max_len changes queued, or c would take the queue past max_bytes;
+ * an empty queue takes any change, however big, so nothing deadlocks. */
 void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop);
 void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts);
 /* Producer: every change of the transactions before pos was pushed (pos
@@ -53,6 +66,8 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
 /* Snapshot of producer state. Returns the queue length. */
 size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
                      lm_err *err);
+/* The memory the queued changes hold (lm_change_size). */
+size_t lm_queue_bytes(lm_queue *q);
 void lm_change_list_free(lm_change *list);
 
 /* ---- shared status, read by the control socket and progress ---- */
