@@ -95,6 +95,9 @@ typedef struct lm_live {
     unsigned gen;
 } lm_live;
 
+/* Samples of changes_applied kept for the apply rate. */
+#define LM_RATE_SAMPLES 64
+
 /* Upper bounds (seconds) of the chunk duration histogram's buckets. */
 #define LM_CHUNK_BUCKETS 10
 extern const double lm_chunk_bucket_le[LM_CHUNK_BUCKETS];
@@ -117,6 +120,12 @@ typedef struct lm_status {
     uint64_t cutover_attempts;
     double cutover_stall_seconds; /* writes blocked by the cutover that succeeded */
     lm_live live;
+    /* (when, changes_applied) as the status was last read, a ring: the
+     * apply rate is the slope over the last seconds (status.c). */
+    double rate_t[LM_RATE_SAMPLES];
+    uint64_t rate_n[LM_RATE_SAMPLES];
+    unsigned rate_len, rate_next;
+    double apply_rate; /* changes/s, as last computed */
     /* operator requests (control socket) */
     bool op_throttle;
     bool op_cutover;
@@ -130,6 +139,9 @@ void lm_status_destroy(lm_status *st);
 /* The operator's stop requests: a signal (interrupted) or `abort` on the
  * control socket, as LM_EABORT; 0 when neither. */
 int lm_status_check_stop(lm_status *st, bool interrupted, lm_err *err);
+/* Changes applied per second over the last 10 s or so (now: lm_now()),
+ * sampling changes_applied; the progress line and the JSON call it. */
+double lm_status_apply_rate(lm_status *st, double now);
 /* A copy chunk of rows committed in seconds: counters and timings. */
 void lm_status_chunk(lm_status *st, uint64_t rows, double seconds);
 /* One JSON object describing the status (no newline). */
