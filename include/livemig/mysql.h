@@ -107,7 +107,7 @@ int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const 
 typedef struct lm_apply_stats {
     size_t changes;    /* the list's length */
     size_t superseded; /* row writes skipped: a later change of the batch rewrote the key */
-    size_t statements; /* REPLACE/DELETE/UPDATE statements sent */
+    size_t statements; /* REPLACE/DELETE statements sent (a --fill-from write counts one) */
 } lm_apply_stats;
 
 /* lm_mysql_apply, telling what the batch took. */
