@@ -14,12 +14,19 @@
 #include "livemig/err.h"
 
 /* ---- change queue: stream thread produces, applier consumes ---- */
+
+/* The memory a migration's queue may hold (lm_change_size of the queued
+ * changes): the binlog itself is the buffer beyond it. */
+#define LM_QUEUE_MAX_BYTES ((size_t)32 << 20)
+
 typedef struct lm_queue {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     lm_change *head, *tail;
     size_t len;
-    size_t max_len;         /* producer waits above this (bounded memory) */
+    size_t max_len;         /* producer waits at this many changes (0: no limit) */
+    size_t bytes;           /* lm_change_size of the queued changes */
+    size_t max_bytes;       /* producer waits while a push would pass this (0: no limit) */
     lm_binlog_pos recv_pos; /* stream position fully received */
     lm_binlog_pos safe_pos; /* last transaction boundary whose changes are all pushed */
     char safe_gtid[64];     /* GTID of the transaction that ended at safe_pos, or "" */
@@ -29,8 +36,14 @@ typedef struct lm_queue {
 } lm_queue;
 
 int lm_queue_init(lm_queue *q, size_t max_len);
+/* Also bound the queue by the memory its changes hold (0: no limit). */
+void lm_queue_set_max_bytes(lm_queue *q, size_t max_bytes);
 void lm_queue_destroy(lm_queue *q);
-/* Producer: append (takes ownership); waits while full unless *stop. */
+/* The memory a queued change holds: the change and its row images. */
+size_t lm_change_size(const lm_change *c);
+/* Producer: append (takes ownership); waits while full unless *stop.
+ * Full: max_len changes queued, or c would take the queue past max_bytes;
+ * an empty queue takes any change, however big, so nothing deadlocks. */
 void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop);
 void lm_queue_set_pos(lm_queue *q, const lm_binlog_pos *pos, uint32_t ts);
 /* Producer: every change of the transactions before pos was pushed (pos
@@ -53,6 +66,8 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
 /* Snapshot of producer state. Returns the queue length. */
 size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,
                      lm_err *err);
+/* The memory the queued changes hold (lm_change_size). */
+size_t lm_queue_bytes(lm_queue *q);
 void lm_change_list_free(lm_change *list);
 
 /* ---- shared status, read by the control socket and progress ---- */
@@ -80,6 +95,9 @@ typedef struct lm_live {
     unsigned gen;
 } lm_live;
 
+/* Samples of changes_applied kept for the apply rate. */
+#define LM_RATE_SAMPLES 64
+
 /* Upper bounds (seconds) of the chunk duration histogram's buckets. */
 #define LM_CHUNK_BUCKETS 10
 extern const double lm_chunk_bucket_le[LM_CHUNK_BUCKETS];
@@ -102,6 +120,12 @@ typedef struct lm_status {
     uint64_t cutover_attempts;
     double cutover_stall_seconds; /* writes blocked by the cutover that succeeded */
     lm_live live;
+    /* (when, changes_applied) as the status was last read, a ring: the
+     * apply rate is the slope over the last seconds (status.c). */
+    double rate_t[LM_RATE_SAMPLES];
+    uint64_t rate_n[LM_RATE_SAMPLES];
+    unsigned rate_len, rate_next;
+    double apply_rate; /* changes/s, as last computed */
     /* operator requests (control socket) */
     bool op_throttle;
     bool op_cutover;
@@ -115,6 +139,9 @@ void lm_status_destroy(lm_status *st);
 /* The operator's stop requests: a signal (interrupted) or `abort` on the
  * control socket, as LM_EABORT; 0 when neither. */
 int lm_status_check_stop(lm_status *st, bool interrupted, lm_err *err);
+/* Changes applied per second over the last 10 s or so (now: lm_now()),
+ * sampling changes_applied; the progress line and the JSON call it. */
+double lm_status_apply_rate(lm_status *st, double now);
 /* A copy chunk of rows committed in seconds: counters and timings. */
 void lm_status_chunk(lm_status *st, uint64_t rows, double seconds);
 /* One JSON object describing the status (no newline). */

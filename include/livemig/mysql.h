@@ -116,6 +116,17 @@ void lm_mysql_copy_free(lm_mysql_copy *copy);
 int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
                    size_t *applied, lm_err *err);
 
+/* What one applied batch took (filled only when it commits). */
+typedef struct lm_apply_stats {
+    size_t changes;    /* the list's length */
+    size_t superseded; /* row writes skipped: a later change of the batch rewrote the key */
+    size_t statements; /* REPLACE/DELETE statements sent (a --fill-from write counts one) */
+} lm_apply_stats;
+
+/* lm_mysql_apply, telling what the batch took. */
+int lm_mysql_apply_batch(MYSQL *c, const lm_plan *plan, const lm_change *first,
+                         const lm_ckpt_pos *ckpt, lm_apply_stats *stats, lm_err *err);
+
 /* Cutover: the drain callback must return 0 once every change up to pos
  * (every change there is, when pos is NULL) has been applied to the
  * shadow, or an error (e.g. LM_ETIMEOUT). */

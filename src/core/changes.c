@@ -16,6 +16,14 @@ static unsigned default_server_id(void)
     return 1000000000u + (unsigned)(getpid() % 100000) * 1000u + (unsigned)(time(NULL) % 1000);
 }
 
+/* Bounded by memory; the count cap keeps the allocator's overhead per
+ * change (not in lm_change_size) in check when rows are tiny. */
+static void init_queue(lm_queue *q)
+{
+    lm_queue_init(q, 100000);
+    lm_queue_set_max_bytes(q, LM_QUEUE_MAX_BYTES);
+}
+
 int lm_run_files_parse(const lm_migrate_opts *o, const char *dsn_db, lm_run_files *fp, lm_err *err)
 {
     const char *t = o->changes_table, *dot;
@@ -50,7 +58,7 @@ int lm_run_start_changes(lm_run *r, const lm_run_files *fp, lm_err *err)
     if (o->nchanges_from) {
         lm_tail_files f = {o->changes_from, o->nchanges_from, o->changes_start ? &fp->from : NULL,
                            o->changes_until ? &fp->until : NULL};
-        lm_queue_init(&r->q, 100000);
+        init_queue(&r->q);
         r->queue_ready = true;
         lm_info("migrating %s.%s: changes of %s.%s from %zu file(s), shadow %s", r->plan->src->db,
                 r->plan->src->name, fp->db, fp->table, o->nchanges_from, r->plan->shadow_name);
@@ -64,7 +72,7 @@ int lm_run_start_changes(lm_run *r, const lm_run_files *fp, lm_err *err)
     so.reconnect_s = o->reconnect_timeout;
     if ((rc = lm_run_checkpoint_start(r, &so.start, err)) < 0)
         return rc;
-    lm_queue_init(&r->q, 100000);
+    init_queue(&r->q);
     lm_queue_set_safe_pos(&r->q, &so.start, "");
     r->queue_ready = true;
     const char *also[LM_MAX_FILLS];

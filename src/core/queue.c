@@ -15,6 +15,25 @@ void lm_change_free(lm_change *c)
     free(c);
 }
 
+/* What lm_row_clone allocates for r: the values and their bytes. */
+static size_t row_size(const lm_row *r)
+{
+    size_t n;
+
+    if (r == NULL)
+        return 0;
+    n = sizeof(*r) + r->ncols * sizeof(lm_value);
+    for (unsigned i = 0; i < r->ncols; i++)
+        if (r->cols[i].str)
+            n += r->cols[i].len + 1;
+    return n;
+}
+
+size_t lm_change_size(const lm_change *c)
+{
+    return sizeof(*c) + row_size(c->before) + row_size(c->after);
+}
+
 void lm_change_list_free(lm_change *list)
 {
     while (list) {
@@ -31,6 +50,25 @@ int lm_queue_init(lm_queue *q, size_t max_len)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cond, NULL);
     return 0;
+}
+
+void lm_queue_set_max_bytes(lm_queue *q, size_t max_bytes)
+{
+    pthread_mutex_lock(&q->mu);
+    q->max_bytes = max_bytes;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Whether c must wait: the queue is full, by count or by memory. An empty
+ * queue takes anything, or a change bigger than the budget would wait for
+ * ever. */
+static bool full(const lm_queue *q, size_t size)
+{
+    if (q->len == 0)
+        return false;
+    return (q->max_len && q->len >= q->max_len) ||
+           (q->max_bytes && (q->bytes >= q->max_bytes || size > q->max_bytes - q->bytes));
 }
 
 void lm_queue_destroy(lm_queue *q)
@@ -54,12 +92,13 @@ static void deadline_in(struct timespec *ts, int ms)
 
 void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop)
 {
+    size_t size = lm_change_size(c);
     struct timespec ts;
 
     c->next = NULL;
     pthread_mutex_lock(&q->mu);
     /* Backpressure keeps memory bounded; the binlog itself is the buffer. */
-    while (q->max_len && q->len >= q->max_len && !(stop && *stop)) {
+    while (full(q, size) && !(stop && *stop)) {
         deadline_in(&ts, 100);
         pthread_cond_timedwait(&q->cond, &q->mu, &ts);
     }
@@ -69,6 +108,7 @@ void lm_queue_push(lm_queue *q, lm_change *c, const volatile bool *stop)
         q->head = c;
     q->tail = c;
     q->len++;
+    q->bytes += size;
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->mu);
 }
@@ -117,7 +157,7 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
 {
     lm_change *first, *last;
     struct timespec ts;
-    size_t k = 0;
+    size_t k = 0, bytes = 0;
 
     pthread_mutex_lock(&q->mu);
     if (q->len == 0 && wait_ms > 0 && !q->closed) {
@@ -134,6 +174,7 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
             break;
         last = c;
         k++;
+        bytes += lm_change_size(c);
     }
     if (last) {
         q->head = last->next;
@@ -141,6 +182,7 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
             q->tail = NULL;
         last->next = NULL;
         q->len -= k;
+        q->bytes -= bytes;
     } else {
         first = NULL;
     }
@@ -153,6 +195,16 @@ lm_change *lm_queue_pop_safe(lm_queue *q, size_t max, const lm_binlog_pos *upto,
     if (n)
         *n = k;
     return first;
+}
+
+size_t lm_queue_bytes(lm_queue *q)
+{
+    size_t bytes;
+
+    pthread_mutex_lock(&q->mu);
+    bytes = q->bytes;
+    pthread_mutex_unlock(&q->mu);
+    return bytes;
 }
 
 size_t lm_queue_peek(lm_queue *q, lm_binlog_pos *recv_pos, uint32_t *oldest_ts, bool *closed,

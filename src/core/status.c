@@ -31,6 +31,60 @@ void lm_status_chunk(lm_status *st, uint64_t rows, double seconds)
     pthread_mutex_unlock(&st->mu);
 }
 
+#define RATE_WINDOW_S  10.0
+#define RATE_SPACING_S 0.25
+
+/* The k-th newest sample (0: the newest). */
+static unsigned rate_at(const lm_status *st, unsigned k)
+{
+    return (st->rate_next + LM_RATE_SAMPLES - 1 - k) % LM_RATE_SAMPLES;
+}
+
+/* The slope of changes_applied over the window, from samples taken as the
+ * status is read (at least at the progress line's rhythm): no hook in the
+ * apply path is needed. Caller holds st->mu. */
+static double rate_locked(lm_status *st, double now)
+{
+    uint64_t n = st->changes_applied;
+    unsigned base, k;
+
+    /* --resume loads the counter while preparing: not changes applied now. */
+    if (st->state == LM_STATE_PREPARING || (st->rate_len > 0 && n < st->rate_n[rate_at(st, 0)])) {
+        st->rate_len = 0;
+        st->apply_rate = 0;
+        if (st->state == LM_STATE_PREPARING)
+            return 0;
+    }
+    if (st->rate_len == 0 || now - st->rate_t[rate_at(st, 0)] >= RATE_SPACING_S) {
+        st->rate_t[st->rate_next] = now;
+        st->rate_n[st->rate_next] = n;
+        st->rate_next = (st->rate_next + 1) % LM_RATE_SAMPLES;
+        if (st->rate_len < LM_RATE_SAMPLES)
+            st->rate_len++;
+    }
+    /* The oldest sample inside the window; when the status is read
+     * rarely, the newest one before it (the last progress line). */
+    for (k = st->rate_len - 1; k > 0 && now - st->rate_t[rate_at(st, k)] > RATE_WINDOW_S; k--)
+        ;
+    if (now - st->rate_t[rate_at(st, k)] < 1.0 && k + 1 < st->rate_len)
+        k++;
+    base = rate_at(st, k);
+    /* Too short a span says nothing new: keep the last figure. */
+    if (now - st->rate_t[base] >= 0.5)
+        st->apply_rate = (double)(n - st->rate_n[base]) / (now - st->rate_t[base]);
+    return st->apply_rate;
+}
+
+double lm_status_apply_rate(lm_status *st, double now)
+{
+    double rate;
+
+    pthread_mutex_lock(&st->mu);
+    rate = rate_locked(st, now);
+    pthread_mutex_unlock(&st->mu);
+    return rate;
+}
+
 void lm_status_init(lm_status *st)
 {
     memset(st, 0, sizeof(*st));
@@ -51,9 +105,10 @@ void lm_status_json(lm_status *st, lm_buf *out)
     lm_buf_json_str(out, st->table, strlen(st->table));
     lm_buf_printf(out,
                   ",\"rows_copied\":%llu,\"rows_estimated\":%llu,\"changes_applied\":%llu,"
-                  "\"lag_seconds\":%.3f,\"throttled\":",
+                  "\"changes_per_second\":%.1f,\"lag_seconds\":%.3f,\"throttled\":",
                   (unsigned long long)st->rows_copied, (unsigned long long)st->rows_estimated,
-                  (unsigned long long)st->changes_applied, st->lag_seconds);
+                  (unsigned long long)st->changes_applied, rate_locked(st, lm_now()),
+                  st->lag_seconds);
     if (st->throttled[0])
         lm_buf_json_str(out, st->throttled, strlen(st->throttled));
     else
@@ -123,10 +178,11 @@ void lm_progress_print(lm_status *st)
     if (st->verify_seconds > 0 || st->state == LM_STATE_VERIFYING)
         snprintf(verify_s, sizeof(verify_s), ", verify %.1fs", st->verify_seconds);
     fprintf(stderr,
-            "livemig: %s copied %llu/%llu rows (%.1f%%), applied %llu changes, lag %.1fs, "
+            "livemig: %s copied %llu/%llu rows (%.1f%%), applied %llu changes (%.0f/s), lag %.1fs, "
             "state %s%s%s%s, elapsed %s, ETA %s\n",
             st->table, (unsigned long long)copied, (unsigned long long)est, pct,
-            (unsigned long long)st->changes_applied, st->lag_seconds, lm_state_name(st->state),
-            st->throttled[0] ? ", throttled: " : "", st->throttled, verify_s, el_s, eta_s);
+            (unsigned long long)st->changes_applied, rate_locked(st, lm_now()), st->lag_seconds,
+            lm_state_name(st->state), st->throttled[0] ? ", throttled: " : "", st->throttled,
+            verify_s, el_s, eta_s);
     pthread_mutex_unlock(&st->mu);
 }

@@ -3,16 +3,19 @@
  * insert -> REPLACE of the after image; update -> REPLACE of the after
  * image, preceded by a DELETE of the before key when the key changed;
  * delete -> DELETE by key. Consecutive statements of one kind are merged
- * into one multi-row statement; one call is one transaction.
+ * into one multi-row statement; one call is one transaction. A write whose
+ * key a later change of the batch writes again is skipped (apply_plan.c).
  *
  * REPLACE may delete a shadow row that collides on another unique key. It
  * converges (the stream later re-writes that row) unless the source really
  * holds duplicates for a key the ALTER adds; the cutover compares row
  * counts in that case (plan->adds_unique), so no row is lost silently. */
 #include "livemig/buf.h"
+#include "livemig/log.h"
 #include "livemig/mysql.h"
 #include "mysql/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Flush a statement well below max_allowed_packet (16 MiB by default). */
@@ -27,6 +30,7 @@ typedef struct batch {
     lm_buf sql;
     st_kind kind;
     size_t rows;
+    size_t statements;
 } batch;
 
 static bool is_data_error(unsigned int no)
@@ -63,6 +67,7 @@ static int flush(batch *b, lm_err *err)
     if (b->kind == ST_NONE)
         return 0;
     rc = lm_my_apply_stmt(b->c, &b->sql, err);
+    b->statements++;
     b->kind = ST_NONE;
     b->rows = 0;
     lm_buf_reset(&b->sql);
@@ -162,16 +167,6 @@ static int add_delete(batch *b, const lm_row *r, lm_err *err)
     return 0;
 }
 
-static bool key_changed(const lm_plan *p, const lm_row *before, const lm_row *after)
-{
-    for (size_t j = 0; j < p->dst->nkey; j++) {
-        unsigned s = p->dst_key_src[j];
-        if (!lm_my_value_eq(&before->cols[s], &after->cols[s]))
-            return true;
-    }
-    return false;
-}
-
 /* A row written with --fill-from: statements in order, one at a time. */
 static int add_parent_fill(batch *b, const lm_row *r, lm_err *err)
 {
@@ -179,31 +174,44 @@ static int add_parent_fill(batch *b, const lm_row *r, lm_err *err)
 
     if ((rc = check_image(b->p, r, err)) < 0 || (rc = flush(b, err)) < 0)
         return rc;
+    b->statements++;
     return lm_my_apply_parent(b->c, b->p, r, err);
 }
 
-static int add_change(batch *b, const lm_change *ch, lm_err *err)
+/* A superseded write is still checked, so a bad image fails the batch
+ * whether or not a later change hides it. */
+static int add_write(batch *b, const lm_row *r, bool skip, lm_err *err)
 {
-    bool fill = b->p->nfill > 0;
+    if (skip)
+        return check_image(b->p, r, err);
+    return b->p->nfill > 0 ? add_parent_fill(b, r, err) : add_replace(b, r, err);
+}
+
+static int add_change(batch *b, const lm_change *ch, unsigned skip, lm_err *err)
+{
     int rc;
 
     if (ch->source != 0) {
         if ((rc = flush(b, err)) < 0)
             return rc;
+        b->statements++;
         return lm_my_apply_child(b->c, b->p, ch, err);
     }
     switch (ch->op) {
     case LM_ROW_INSERT:
-        return fill ? add_parent_fill(b, ch->after, err) : add_replace(b, ch->after, err);
+        return add_write(b, ch->after, skip & LM_APPLY_SKIP_REPLACE, err);
     case LM_ROW_UPDATE:
         if ((rc = check_image(b->p, ch->before, err)) < 0 ||
             (rc = check_image(b->p, ch->after, err)) < 0)
             return rc;
         /* The old key's row must go, or the shadow keeps both versions. */
-        if (key_changed(b->p, ch->before, ch->after) && (rc = add_delete(b, ch->before, err)) < 0)
+        if (lm_my_key_changed(b->p, ch->before, ch->after) && !(skip & LM_APPLY_SKIP_DELETE) &&
+            (rc = add_delete(b, ch->before, err)) < 0)
             return rc;
-        return fill ? add_parent_fill(b, ch->after, err) : add_replace(b, ch->after, err);
+        return add_write(b, ch->after, skip & LM_APPLY_SKIP_REPLACE, err);
     case LM_ROW_DELETE:
+        if (skip & LM_APPLY_SKIP_DELETE)
+            return check_image(b->p, ch->before, err);
         return add_delete(b, ch->before, err);
     }
     return lm_err_set(err, LM_ECORRUPT, "unknown change kind %d", (int)ch->op);
@@ -212,17 +220,41 @@ static int add_change(batch *b, const lm_change *ch, lm_err *err)
 int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
                    size_t *applied, lm_err *err)
 {
-    batch b = {c, plan, LM_BUF_INIT, ST_NONE, 0};
-    size_t n = 0;
+    lm_apply_stats st;
+    int rc = lm_mysql_apply_batch(c, plan, first, ckpt, &st, err);
+
+    *applied = rc == 0 ? st.changes : 0;
+    return rc;
+}
+
+int lm_mysql_apply_batch(MYSQL *c, const lm_plan *plan, const lm_change *first,
+                         const lm_ckpt_pos *ckpt, lm_apply_stats *stats, lm_err *err)
+{
+    batch b = {c, plan, LM_BUF_INIT, ST_NONE, 0, 0};
+    uint8_t *skip = NULL;
+    size_t n = 0, superseded = 0;
     int rc;
 
-    *applied = 0;
+    memset(stats, 0, sizeof(*stats));
     if (first == NULL && ckpt == NULL)
         return 0;
-    if (mysql_query(c, "START TRANSACTION") != 0)
+    for (const lm_change *ch = first; ch; ch = ch->next)
+        n++;
+    /* Planned before the transaction: it is pure, and a retry plans the
+     * same list the same way. */
+    if (n > 0 && (skip = malloc(n)) == NULL)
+        return lm_err_set(err, LM_ENOMEM, "out of memory");
+    if ((rc = lm_my_apply_plan(plan, first, n, skip, &superseded, err)) < 0) {
+        free(skip);
+        return rc;
+    }
+    if (mysql_query(c, "START TRANSACTION") != 0) {
+        free(skip);
         return lm_my_fail(err, c, LM_EDB, "starting a transaction on the shadow");
+    }
+    n = 0;
     for (const lm_change *ch = first; ch; ch = ch->next, n++)
-        if ((rc = add_change(&b, ch, err)) < 0)
+        if ((rc = add_change(&b, ch, skip[n], err)) < 0)
             goto fail;
     if ((rc = flush(&b, err)) < 0)
         goto fail;
@@ -243,11 +275,18 @@ int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const 
         goto fail;
     }
     lm_buf_free(&b.sql);
-    *applied = n;
+    free(skip);
+    stats->changes = n;
+    stats->superseded = superseded;
+    stats->statements = b.statements;
+    if (superseded > 0)
+        lm_debug("applied %zu changes in %zu statements, %zu row writes superseded", n,
+                 b.statements, superseded);
     return 0;
 fail:
     /* Nothing of this batch stays: the caller may replay it as is. */
     mysql_query(c, "ROLLBACK");
     lm_buf_free(&b.sql);
+    free(skip);
     return rc;
 }

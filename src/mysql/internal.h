@@ -6,6 +6,7 @@
 #include <mysql.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "livemig/binlog.h"
 #include "livemig/buf.h"
@@ -95,6 +96,18 @@ int lm_my_fk_shadow_add(MYSQL *c, const lm_plan *p, const char *table, lm_err *e
 int lm_my_check_image(const lm_table_def *t, const lm_row *r, lm_err *err);
 /* Run one statement on the shadow: data errors are LM_EFAIL, any warning fails. */
 int lm_my_apply_stmt(MYSQL *c, const lm_buf *sql, lm_err *err);
+
+/* ---- apply_plan.c (pure): writes a later change of the batch supersedes ---- */
+#define LM_APPLY_SKIP_DELETE  1u /* the DELETE of the change's (old) key */
+#define LM_APPLY_SKIP_REPLACE 2u /* the REPLACE of its after image */
+/* For the first n changes of the list, skip[i] gets the LM_APPLY_SKIP_*
+ * bits of change i's writes that a later change of the batch rewrites or
+ * deletes the key of; *superseded counts them. Nothing is skipped with
+ * --fill-from (p->nfill > 0) nor across a child table's change. */
+int lm_my_apply_plan(const lm_plan *p, const lm_change *first, size_t n, uint8_t *skip,
+                     size_t *superseded, lm_err *err);
+/* The shadow's key (p->dst_key_src) differs between the two images. */
+bool lm_my_key_changed(const lm_plan *p, const lm_row *before, const lm_row *after);
 
 /* ---- apply_fill.c: changes with --fill-from, one statement each ---- */
 int lm_my_apply_child(MYSQL *c, const lm_plan *p, const lm_change *ch, lm_err *err);

@@ -15,7 +15,7 @@ check_json_lines() {
 import json, sys
 path, what = sys.argv[1], sys.argv[2]
 STATUS = {"schema", "state", "table", "rows_copied", "rows_estimated", "changes_applied",
-          "lag_seconds", "throttled", "verify_seconds", "elapsed_seconds", "settings"}
+          "changes_per_second", "lag_seconds", "throttled", "verify_seconds", "elapsed_seconds", "settings"}
 logs = progress = errors = 0
 with open(path, encoding="utf-8") as f:
     lines = f.read().splitlines()
