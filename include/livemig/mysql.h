@@ -110,12 +110,6 @@ int lm_mysql_key_dup(const lm_plan *plan, char *const *vals, const size_t *lens,
 void lm_mysql_key_free(char **vals, size_t *lens);
 void lm_mysql_copy_free(lm_mysql_copy *copy);
 
-/* Apply a list of changes (in order) to the shadow in one transaction,
- * from the row images only, and record ckpt (when given) in the same
- * transaction. Does not modify the changes. */
-int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
-                   size_t *applied, lm_err *err);
-
 /* What one applied batch took (filled only when it commits). */
 typedef struct lm_apply_stats {
     size_t changes;    /* the list's length */
@@ -123,7 +117,9 @@ typedef struct lm_apply_stats {
     size_t statements; /* REPLACE/DELETE statements sent (a --fill-from write counts one) */
 } lm_apply_stats;
 
-/* lm_mysql_apply, telling what the batch took. */
+/* Apply a list of changes (in order) to the shadow in one transaction,
+ * from the row images only, and record ckpt (when given) in the same
+ * transaction; stats tell what it took. Does not modify the changes. */
 int lm_mysql_apply_batch(MYSQL *c, const lm_plan *plan, const lm_change *first,
                          const lm_ckpt_pos *ckpt, lm_apply_stats *stats, lm_err *err);
 

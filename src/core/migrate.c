@@ -154,9 +154,12 @@ typedef struct apply_args {
 static int apply_once(void *ctx, lm_err *err)
 {
     apply_args *a = ctx;
-    size_t applied;
+    lm_apply_stats stats;
+    int rc = lm_mysql_apply_batch(a->r->c, a->r->plan, a->list, a->ck, &stats, err);
 
-    return lm_mysql_apply(a->r->c, a->r->plan, a->list, a->ck, &applied, err);
+    if (rc == 0)
+        a->r->superseded += stats.superseded;
+    return rc;
 }
 
 #define CKPT_IDLE_S 10.0
@@ -351,6 +354,9 @@ int lm_migrate_main(const lm_migrate_opts *o)
     }
     lm_run_set_state(&r, LM_STATE_DONE);
     lm_run_progress(&r, true);
+    if (r.superseded)
+        lm_info("%llu row writes were skipped: a later change in the same batch rewrote the key",
+                r.superseded);
     lm_info("done: %s.%s has the new schema%s", r.plan->src->db, r.plan->src->name,
             o->drop_old && !r.fk_todo ? "" : "; the old table is kept");
 

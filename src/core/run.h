@@ -50,7 +50,8 @@ typedef struct lm_run {
     unsigned long long popped;
     unsigned long long drop_change;
     bool no_recopy;
-    char *fk_todo; /* foreign-key statements left after the swap (the run fails) */
+    char *fk_todo;                 /* foreign-key statements left after the swap (the run fails) */
+    unsigned long long superseded; /* row writes the apply skipped (rewritten later in the batch) */
 } lm_run;
 
 /* --changes-from: where the table is, where to stop, and which table of

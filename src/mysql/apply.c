@@ -217,16 +217,6 @@ static int add_change(batch *b, const lm_change *ch, unsigned skip, lm_err *err)
     return lm_err_set(err, LM_ECORRUPT, "unknown change kind %d", (int)ch->op);
 }
 
-int lm_mysql_apply(MYSQL *c, const lm_plan *plan, const lm_change *first, const lm_ckpt_pos *ckpt,
-                   size_t *applied, lm_err *err)
-{
-    lm_apply_stats st;
-    int rc = lm_mysql_apply_batch(c, plan, first, ckpt, &st, err);
-
-    *applied = rc == 0 ? st.changes : 0;
-    return rc;
-}
-
 int lm_mysql_apply_batch(MYSQL *c, const lm_plan *plan, const lm_change *first,
                          const lm_ckpt_pos *ckpt, lm_apply_stats *stats, lm_err *err)
 {

@@ -151,8 +151,11 @@ static int queue_rows(lm_tail *t, const lm_binlog_event *ev, unsigned source, lm
 
 static int handle_event(lm_tail *t, const lm_binlog_event *ev, lm_err *err)
 {
-    /* --changes-start: the table already holds what came before. */
-    if (t->have_from && lm_binlog_pos_cmp(&t->boundary, &t->from) < 0)
+    /* --changes-start: the table already holds what came before. A group
+     * is judged by where it began: the boundary stays before a file's
+     * header events until the first group ends, so the first group of a
+     * file started right after them would be skipped. */
+    if (t->have_from && lm_binlog_pos_cmp(t->in_txn ? &t->group_start : &t->boundary, &t->from) < 0)
         return 0;
     if (lm_binlog_type_is_rows(ev->hdr.type)) {
         if (ev->table == NULL || strcmp(ev->table->db, t->db) != 0)
@@ -228,7 +231,7 @@ static void set_boundary(lm_tail *t, const lm_binlog_pos *pos, const char *gtid)
 static void track_group(lm_tail *t, const lm_binlog_event *ev, const uint8_t *raw, size_t len)
 {
     lm_binlog_pos end;
-    bool ends = false;
+    bool ends = false, was_in = t->in_txn;
 
     snprintf(end.file, sizeof(end.file), "%s", ev->at.file);
     end.pos = ev->next_pos;
@@ -268,6 +271,8 @@ static void track_group(lm_tail *t, const lm_binlog_event *ev, const uint8_t *ra
             t->in_txn = true;
         break;
     }
+    if (!was_in && t->in_txn)
+        t->group_start = ev->at;
     if (ends)
         set_boundary(t, &end, t->gtid);
 }

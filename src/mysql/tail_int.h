@@ -30,10 +30,11 @@ struct lm_tail {
     lm_binlog_pos boundary;
     uint64_t pushed, seen;
     bool in_txn;
-    char gtid[128];          /* GTID of the group being read */
-    char last_gtid[128];     /* GTID of the group that ended at boundary */
-    lm_binlog_pos announced; /* highest position handed to lm_queue_set_pos */
-    double lost_since;       /* when the connection was lost; 0 once events flow */
+    lm_binlog_pos group_start; /* where the open group (in_txn) began */
+    char gtid[128];            /* GTID of the group being read */
+    char last_gtid[128];       /* GTID of the group that ended at boundary */
+    lm_binlog_pos announced;   /* highest position handed to lm_queue_set_pos */
+    double lost_since;         /* when the connection was lost; 0 once events flow */
 
     /* Files instead of a server (--changes-from). */
     char **files;

@@ -19,9 +19,12 @@ drop_tables $tables _bk1_new _bk2_new _bk3_new _bk4_new _bk5_new _bk1_old _bk2_o
 
 make_types_table src 20000
 clone_table src ref
+# The backup first, then P: the first event group after P (right after the
+# new file's header events) is then the workload's first transaction on src,
+# which livemig once skipped.
+clone_table src bk0
 sql "FLUSH BINARY LOGS"
 read -r pfile ppos < <(sql "SHOW MASTER STATUS" | cut -f1,2)
-clone_table src bk0
 log "backup bk0 taken at $pfile:$ppos"
 
 workload_start src ref --threads 3 --seed 41
