@@ -44,7 +44,9 @@ void lm_mysql_verify_free(lm_mysql_verify *v);
  * *pos), 0 = every chunk has been checked. */
 int lm_mysql_verify_begin(lm_mysql_verify *v, bool again, lm_binlog_pos *pos, lm_err *err);
 /* Checksum the open chunk: the source in the snapshot, the target on
- * `target` (NULL: in the same snapshot). */
+ * `target` (NULL: in the same snapshot). With a target connection, both
+ * queries run at once; on an error either connection is left with no
+ * result pending. */
 int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err *err);
 /* Append up to max differing rows of the open chunk, one line each. */
 int lm_mysql_verify_diff(lm_mysql_verify *v, MYSQL *target, size_t max, lm_buf *out, lm_err *err);
