@@ -28,8 +28,8 @@ int lm_verify_main(int argc, char **argv);
  * converts it (CONVERT … USING charset, CAST … AS DECIMAL(M,D), DATETIME(n),
  * …), both rendered canonically (text as HEX of its bytes, numbers and
  * dates as text, SET as its members in the target's order, NULL apart from
- * ''), hashed per row with MD5 and combined per chunk as COUNT(*) and two
- * 64-bit BIT_XORs of the hash halves. */
+ * ''), hashed per row with SHA1 and combined per chunk as COUNT(*) and the
+ * BIT_XOR of the first 64 bits of those hashes. */
 typedef struct lm_mysql_verify lm_mysql_verify;
 
 /* Opens its own connection. Refuses (LM_EINVAL) a plan whose source key is

@@ -183,12 +183,8 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     lm_buf *h = src ? &v->src_hash : &v->dst_hash, *r = src ? &v->src_rows : &v->dst_rows;
     int rc;
 
-    lm_buf_puts(h, "SELECT COUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(h, 16), 16, 10) AS "
-                   "UNSIGNED)), 0), IFNULL(BIT_XOR(CAST(CONV(RIGHT(h, 16), 16, 10) AS "
-                   "UNSIGNED)), 0) FROM (SELECT MD5(");
-    if ((rc = lm_vx_row(h, v->p, src)) < 0)
+    if ((rc = lm_vx_checksum(h, v->p, src)) < 0)
         goto bad;
-    lm_buf_puts(h, ") AS h");
     if (src)
         put_src_from(h, v);
     else
@@ -196,9 +192,9 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     lm_buf_puts(r, "SELECT ");
     if ((rc = lm_vx_key(r, v->p, src)) < 0)
         goto bad;
-    lm_buf_puts(r, ", MD5(");
-    lm_vx_row(r, v->p, src);
-    lm_buf_puts(r, "), ");
+    lm_buf_puts(r, ", ");
+    lm_vx_row_hash(r, v->p, src);
+    lm_buf_puts(r, ", ");
     lm_vx_show(r, v->p, src);
     if (src)
         put_src_from(r, v);
@@ -442,7 +438,6 @@ static int checksum_sql(const lm_mysql_verify *v, bool src, lm_buf *q, lm_err *e
     lm_buf_append(q, h->data, h->len);
     if (put_where(q, v, src) < 0)
         return lm_err_set(err, LM_EINVAL, "bad key value while verifying");
-    lm_buf_puts(q, ") AS x");
     return q->oom ? lm_err_set(err, LM_ENOMEM, "out of memory") : 0;
 }
 
@@ -464,7 +459,7 @@ cleanup:
 
 /* Read the result of the checksum query sent on c, so that c is left with
  * nothing pending whatever happened elsewhere, and copy its row. */
-static int checksum_read(const lm_mysql_verify *v, MYSQL *c, bool src, char out[3][32], lm_err *err)
+static int checksum_read(const lm_mysql_verify *v, MYSQL *c, bool src, char out[2][32], lm_err *err)
 {
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
@@ -476,11 +471,11 @@ static int checksum_read(const lm_mysql_verify *v, MYSQL *c, bool src, char out[
         lm_err_prefix(err, "checksum of %s", src ? v->p->src->name : v->p->dst->name);
         goto cleanup;
     }
-    if (res == NULL || (row = mysql_fetch_row(res)) == NULL || !row[0] || !row[1] || !row[2]) {
+    if (res == NULL || (row = mysql_fetch_row(res)) == NULL || !row[0] || !row[1]) {
         rc = lm_err_set(err, LM_EDB, "a checksum query returned nothing");
         goto cleanup;
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2; i++)
         snprintf(out[i], 32, "%s", row[i]);
 cleanup:
     if (res)
@@ -488,7 +483,7 @@ cleanup:
     return rc;
 }
 
-static int checksum(const lm_mysql_verify *v, MYSQL *c, bool src, char out[3][32], lm_err *err)
+static int checksum(const lm_mysql_verify *v, MYSQL *c, bool src, char out[2][32], lm_err *err)
 {
     int rc = checksum_send(v, c, src, err);
 
@@ -502,7 +497,7 @@ static int checksum(const lm_mysql_verify *v, MYSQL *c, bool src, char out[3][32
  * instead of their sum. */
 int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err *err)
 {
-    char a[3][32], b[3][32];
+    char a[2][32], b[2][32];
     lm_err terr = LM_ERR_INIT;
     int rc, trc;
 
@@ -529,7 +524,7 @@ int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err
             return rc;
     }
     v->rows = strtoull(a[0], NULL, 10);
-    *equal = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0 && strcmp(a[2], b[2]) == 0;
+    *equal = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0;
     return 0;
 }
 
