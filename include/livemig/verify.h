@@ -28,8 +28,8 @@ int lm_verify_main(int argc, char **argv);
  * converts it (CONVERT … USING charset, CAST … AS DECIMAL(M,D), DATETIME(n),
  * …), both rendered canonically (text as HEX of its bytes, numbers and
  * dates as text, SET as its members in the target's order, NULL apart from
- * ''), hashed per row with MD5 and combined per chunk as COUNT(*) and two
- * 64-bit BIT_XORs of the hash halves. */
+ * ''), hashed per row with SHA1 and combined per chunk as COUNT(*) and the
+ * BIT_XOR of the first 64 bits of those hashes. */
 typedef struct lm_mysql_verify lm_mysql_verify;
 
 /* Opens its own connection. Refuses (LM_EINVAL) a plan whose source key is
@@ -44,7 +44,9 @@ void lm_mysql_verify_free(lm_mysql_verify *v);
  * *pos), 0 = every chunk has been checked. */
 int lm_mysql_verify_begin(lm_mysql_verify *v, bool again, lm_binlog_pos *pos, lm_err *err);
 /* Checksum the open chunk: the source in the snapshot, the target on
- * `target` (NULL: in the same snapshot). */
+ * `target` (NULL: in the same snapshot). With a target connection, both
+ * queries run at once; on an error either connection is left with no
+ * result pending. */
 int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err *err);
 /* Append up to max differing rows of the open chunk, one line each. */
 int lm_mysql_verify_diff(lm_mysql_verify *v, MYSQL *target, size_t max, lm_buf *out, lm_err *err);

@@ -183,12 +183,8 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     lm_buf *h = src ? &v->src_hash : &v->dst_hash, *r = src ? &v->src_rows : &v->dst_rows;
     int rc;
 
-    lm_buf_puts(h, "SELECT COUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(h, 16), 16, 10) AS "
-                   "UNSIGNED)), 0), IFNULL(BIT_XOR(CAST(CONV(RIGHT(h, 16), 16, 10) AS "
-                   "UNSIGNED)), 0) FROM (SELECT MD5(");
-    if ((rc = lm_vx_row(h, v->p, src)) < 0)
+    if ((rc = lm_vx_checksum(h, v->p, src)) < 0)
         goto bad;
-    lm_buf_puts(h, ") AS h");
     if (src)
         put_src_from(h, v);
     else
@@ -196,9 +192,9 @@ static int build(lm_mysql_verify *v, bool src, lm_err *err)
     lm_buf_puts(r, "SELECT ");
     if ((rc = lm_vx_key(r, v->p, src)) < 0)
         goto bad;
-    lm_buf_puts(r, ", MD5(");
-    lm_vx_row(r, v->p, src);
-    lm_buf_puts(r, "), ");
+    lm_buf_puts(r, ", ");
+    lm_vx_row_hash(r, v->p, src);
+    lm_buf_puts(r, ", ");
     lm_vx_show(r, v->p, src);
     if (src)
         put_src_from(r, v);
@@ -434,52 +430,101 @@ void lm_mysql_verify_range(const lm_mysql_verify *v, lm_buf *out)
     }
 }
 
-static int checksum(lm_mysql_verify *v, MYSQL *c, bool src, char out[3][32], lm_err *err)
+/* The checksum query of one side for the open chunk. */
+static int checksum_sql(const lm_mysql_verify *v, bool src, lm_buf *q, lm_err *err)
+{
+    const lm_buf *h = src ? &v->src_hash : &v->dst_hash;
+
+    lm_buf_append(q, h->data, h->len);
+    if (put_where(q, v, src) < 0)
+        return lm_err_set(err, LM_EINVAL, "bad key value while verifying");
+    return q->oom ? lm_err_set(err, LM_ENOMEM, "out of memory") : 0;
+}
+
+static int checksum_send(const lm_mysql_verify *v, MYSQL *c, bool src, lm_err *err)
 {
     lm_buf q = LM_BUF_INIT;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
     int rc;
 
-    lm_buf_append(&q, src ? v->src_hash.data : v->dst_hash.data,
-                  src ? v->src_hash.len : v->dst_hash.len);
-    if (put_where(&q, v, src) < 0) {
-        rc = lm_err_set(err, LM_EINVAL, "bad key value while verifying");
+    if ((rc = checksum_sql(v, src, &q, err)) < 0)
         goto cleanup;
-    }
-    lm_buf_puts(&q, ") AS x");
-    if (q.oom) {
-        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    if ((rc = lm_my_query(c, q.data, &res, err)) < 0) {
+    if (mysql_send_query(c, q.data, (unsigned long)q.len) != 0) {
+        rc = lm_my_fail(err, c, LM_EDB, "query failed");
         lm_err_prefix(err, "checksum of %s", src ? v->p->src->name : v->p->dst->name);
-        goto cleanup;
     }
-    if ((row = mysql_fetch_row(res)) == NULL || !row[0] || !row[1] || !row[2]) {
-        rc = lm_err_set(err, LM_EDB, "a checksum query returned nothing");
-        goto cleanup;
-    }
-    for (int i = 0; i < 3; i++)
-        snprintf(out[i], 32, "%s", row[i]);
 cleanup:
-    if (res)
-        mysql_free_result(res);
     lm_buf_free(&q);
     return rc;
 }
 
+/* Read the result of the checksum query sent on c, so that c is left with
+ * nothing pending whatever happened elsewhere, and copy its row. */
+static int checksum_read(const lm_mysql_verify *v, MYSQL *c, bool src, char out[2][32], lm_err *err)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = 0;
+
+    if (mysql_read_query_result(c) != 0 ||
+        ((res = mysql_store_result(c)) == NULL && mysql_field_count(c) != 0)) {
+        rc = lm_my_fail(err, c, LM_EDB, "query failed");
+        lm_err_prefix(err, "checksum of %s", src ? v->p->src->name : v->p->dst->name);
+        goto cleanup;
+    }
+    if (res == NULL || (row = mysql_fetch_row(res)) == NULL || !row[0] || !row[1]) {
+        rc = lm_err_set(err, LM_EDB, "a checksum query returned nothing");
+        goto cleanup;
+    }
+    for (int i = 0; i < 2; i++)
+        snprintf(out[i], 32, "%s", row[i]);
+cleanup:
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+static int checksum(const lm_mysql_verify *v, MYSQL *c, bool src, char out[2][32], lm_err *err)
+{
+    int rc = checksum_send(v, c, src, err);
+
+    return rc < 0 ? rc : checksum_read(v, c, src, out, err);
+}
+
+/* With a target connection of its own, both checksums run at once: the
+ * source's is sent on v->c (in the snapshot), the target's runs meanwhile,
+ * then the source's result is read. They scan two different tables, so on
+ * a server with more than one core this takes about the longer of the two
+ * instead of their sum. */
 int lm_mysql_verify_check(lm_mysql_verify *v, MYSQL *target, bool *equal, lm_err *err)
 {
-    char a[3][32], b[3][32];
-    int rc;
+    char a[2][32], b[2][32];
+    lm_err terr = LM_ERR_INIT;
+    int rc, trc;
 
     *equal = false;
-    if ((rc = checksum(v, v->c, true, a, err)) < 0 ||
-        (rc = checksum(v, target ? target : v->c, false, b, err)) < 0)
-        return rc;
+    if (target == NULL || target == v->c) {
+        if ((rc = checksum(v, v->c, true, a, err)) < 0 ||
+            (rc = checksum(v, v->c, false, b, err)) < 0)
+            return rc;
+    } else {
+        if ((rc = checksum_send(v, v->c, true, err)) < 0)
+            return rc;
+        trc = checksum(v, target, false, b, &terr);
+        /* Read the source's result even when the target's query failed:
+         * a result left pending would make v->c unusable. */
+        rc = checksum_read(v, v->c, true, a, err);
+        if (trc < 0 && rc < 0) {
+            lm_warn("verify: %s", terr.msg);
+        } else if (trc < 0) {
+            if (err && err->code == 0)
+                *err = terr;
+            return trc;
+        }
+        if (rc < 0)
+            return rc;
+    }
     v->rows = strtoull(a[0], NULL, 10);
-    *equal = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0 && strcmp(a[2], b[2]) == 0;
+    *equal = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0;
     return 0;
 }
 

@@ -23,7 +23,11 @@ int lm_vx_column(lm_buf *b, const lm_column *src, const lm_column *dst);
 /* CONCAT_WS('#', …) of lm_vx_column over the mapped pairs: the source side
  * (is_src: read src columns converted to dst types) or the target side. */
 int lm_vx_row(lm_buf *b, const lm_plan *p, bool is_src);
-/* The same over the key columns of p->src only (to match rows). */
+/* The row's hash: SHA1 of lm_vx_row (hex text). */
+int lm_vx_row_hash(lm_buf *b, const lm_plan *p, bool is_src);
+/* "SELECT COUNT(*), <64-bit BIT_XOR of the row hashes>", for a FROM. */
+int lm_vx_checksum(lm_buf *b, const lm_plan *p, bool is_src);
+/* The same as lm_vx_row over the key columns of p->src only (to match rows). */
 int lm_vx_key(lm_buf *b, const lm_plan *p, bool is_src);
 /* A readable rendering of the mapped columns of one side (QUOTE of each). */
 int lm_vx_show(lm_buf *b, const lm_plan *p, bool is_src);

@@ -92,12 +92,40 @@ static void test_set_members(void **state)
                         "_utf8mb4 X'782771', NULL)))), 'N')");
 }
 
+/* The row hash and the chunk checksum: one SHA1 per row, 64 bits of it
+ * XORed (the diff hashes rows with the same lm_vx_row_hash). */
+static void test_checksum(void **state)
+{
+    lm_column sc[2] = {column("id", "int", "int(11)", NULL),
+                       column("v", "varchar", "varchar(10)", "latin1")};
+    lm_column dc[2] = {column("id", "int", "int(11)", NULL),
+                       column("v", "varchar", "varchar(20)", "utf8mb4")};
+    unsigned key = 0;
+    lm_table_def src = {.name = "t", .ncols = 2, .cols = sc, .nkey = 1, .key_cols = &key};
+    lm_table_def dst = {.name = "_t_new", .ncols = 2, .cols = dc};
+    lm_colpair map[2] = {{0, 0}, {1, 1}};
+    lm_plan p = {.src = &src, .dst = &dst, .nmap = 2, .map = map};
+    lm_buf b = LM_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(lm_vx_checksum(&b, &p, true), 0);
+    assert_string_equal(b.data, "SELECT COUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(SHA1("
+                                "CONCAT_WS('#', IFNULL(`id`, 'N'), "
+                                "IFNULL(HEX(CONVERT(`v` USING utf8mb4)), 'N'))), 16), 16, 10) "
+                                "AS UNSIGNED)), 0)");
+    lm_buf_reset(&b);
+    assert_int_equal(lm_vx_row_hash(&b, &p, false), 0);
+    assert_string_equal(b.data, "SHA1(CONCAT_WS('#', IFNULL(`id`, 'N'), IFNULL(HEX(`v`), 'N')))");
+    lm_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_type),
         cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_set_members),
+        cmocka_unit_test(test_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
