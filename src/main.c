@@ -39,7 +39,7 @@ static const char usage_text[] =
     "  --chunk-size N               copy chunks of N rows (default: sized by\n"
     "                               --chunk-time, starting at 1000 rows)\n"
     "  --chunk-time SECS            grow or shrink chunks to take this long\n"
-    "                               (default 0.5; 0 = chunks of --chunk-size)\n"
+    "                               (default 0.1; 0 = chunks of --chunk-size)\n"
     "  --threads N                  copy N key ranges at once (default 0: the\n"
     "                               server's CPU count, at most 8)\n"
     "  --max-lag SECONDS            pause the copy while the apply or a replica lags\n"

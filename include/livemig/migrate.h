@@ -60,7 +60,7 @@ typedef struct lm_migrate_opts {
 
 #define LM_MIGRATE_OPTS_INIT                                                                       \
     {                                                                                              \
-        .chunk_size = 1000, .chunk_time = 0.5, .max_lag = 10.0, .cutover_lock_timeout = 3.0,       \
+        .chunk_size = 1000, .chunk_time = 0.1, .max_lag = 10.0, .cutover_lock_timeout = 3.0,       \
         .cutover_retries = 10, .progress_interval = 5.0, .reconnect_timeout = 120.0,               \
         .hook_timeout = 60.0                                                                       \
     }
