@@ -134,6 +134,11 @@ typedef struct lm_status {
     char table[400];
 } lm_status;
 
+/* The adaptive copy's next chunk: a chunk of n rows took secs, chunks
+ * should take target: n scaled to that, at most 2n (growth is gradual,
+ * shrinking immediate), within [floor, ceiling]. */
+size_t lm_chunk_next(size_t n, double secs, double target, size_t floor, size_t ceiling);
+
 void lm_status_init(lm_status *st);
 void lm_status_destroy(lm_status *st);
 /* The operator's stop requests: a signal (interrupted) or `abort` on the

@@ -93,21 +93,27 @@ static void retire(copier *cp)
         cp->tail = NULL;
 }
 
-/* The next chunk size from how long the last one took: toward
- * --chunk-time, growing at most 2x a chunk, shrinking at once. */
+size_t lm_chunk_next(size_t n, double secs, double target, size_t floor, size_t ceiling)
+{
+    double want = (double)n * target / (secs > 0.001 ? secs : 0.001);
+
+    if (want > 2.0 * (double)n)
+        want = 2.0 * (double)n;
+    if (want > (double)ceiling)
+        want = (double)ceiling;
+    return want < (double)floor ? floor : (size_t)want;
+}
+
+/* After a chunk of n rows took secs: toward --chunk-time. Caller holds mu. */
 static void adapt(copier *cp, size_t n, double secs)
 {
-    double target = cp->r->o->chunk_time, want;
-    size_t floor = cp->r->o->chunk_size < CHUNK_FLOOR ? cp->r->o->chunk_size : CHUNK_FLOOR;
+    const lm_migrate_opts *o = cp->r->o;
 
     if (cp->fixed || n == 0)
         return;
-    want = (double)n * target / (secs > 0.001 ? secs : 0.001);
-    if (want > 2.0 * (double)n)
-        want = 2.0 * (double)n;
-    if (want > CHUNK_CEILING)
-        want = CHUNK_CEILING;
-    cp->chunk = want < (double)floor ? floor : (size_t)want;
+    cp->chunk =
+        lm_chunk_next(n, secs, o->chunk_time,
+                      o->chunk_size < CHUNK_FLOOR ? o->chunk_size : CHUNK_FLOOR, CHUNK_CEILING);
 }
 
 typedef struct bound_args {
@@ -149,6 +155,8 @@ static int take_range(worker *w, range **out, size_t *n, lm_err *err)
     copier *cp = w->cp;
     lm_run *r = cp->r;
     range *rg = NULL;
+    char **next = NULL;
+    size_t *next_len = NULL;
     bool found = false;
     int rc = 0;
 
@@ -172,20 +180,15 @@ static int take_range(worker *w, range **out, size_t *n, lm_err *err)
     bound_args ba = {w, cp->cursor, NULL, cp->cursor_len, NULL, *n, &rg->hi, &rg->hi_len, &found};
     if ((rc = lm_run_retry_on(r, &w->c, false, "finding a chunk", bound_once, &ba, err)) < 0)
         goto unlock;
-    if (found && lm_mysql_key_dup(r->plan, rg->hi, rg->hi_len, &rg->lo, &rg->lo_len) < 0) {
+    if (found && lm_mysql_key_dup(r->plan, rg->hi, rg->hi_len, &next, &next_len) < 0) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto unlock;
     }
-    /* The range takes the cursor as its lower bound; its upper one (a copy
-     * is in rg->lo for now) becomes the cursor. */
-    {
-        char **next = found ? rg->lo : NULL;
-        size_t *next_len = found ? rg->lo_len : NULL;
-        rg->lo = cp->cursor;
-        rg->lo_len = cp->cursor_len;
-        cp->cursor = next;
-        cp->cursor_len = next_len;
-    }
+    /* The range starts at the cursor; its upper key is the next cursor. */
+    rg->lo = cp->cursor;
+    rg->lo_len = cp->cursor_len;
+    cp->cursor = next;
+    cp->cursor_len = next_len;
     cp->handed_all = !found;
     if (cp->tail)
         cp->tail->next = rg;
