@@ -42,6 +42,7 @@ typedef struct copier {
     uint64_t rows_marked; /* rows up to the mark */
     unsigned retired;     /* bumps when the mark moves */
     size_t chunk;         /* rows per chunk now */
+    size_t ceiling;       /* at most CHUNK_CEILING, less once a chunk was too big */
     size_t live_seen;     /* st.live.chunk_size as last seen */
     bool fixed;           /* --chunk-size, --chunk-time 0 or chunk-size=N */
     atomic_bool stop, paused;
@@ -113,7 +114,7 @@ static void adapt(copier *cp, size_t n, double secs)
         return;
     cp->chunk =
         lm_chunk_next(n, secs, o->chunk_time,
-                      o->chunk_size < CHUNK_FLOOR ? o->chunk_size : CHUNK_FLOOR, CHUNK_CEILING);
+                      o->chunk_size < CHUNK_FLOOR ? o->chunk_size : CHUNK_FLOOR, cp->ceiling);
 }
 
 typedef struct bound_args {
@@ -230,13 +231,16 @@ static int copy_range(worker *w, range *rg, size_t n, uint64_t *rows, lm_err *er
             lm_mysql_key_free(b, b_len);
             if (!chunk_too_big(err) || piece == 1)
                 break;
-            lm_warn("copying a chunk: %s; shrinking chunks from %zu to %zu rows", err->msg,
-                    piece ? piece : n, piece ? piece / 2 : (n > 1 ? n / 2 : 1));
+            lm_warn("%s; shrinking chunks from %zu to %zu rows", err->msg, piece ? piece : n,
+                    piece ? piece / 2 : (n > 1 ? n / 2 : 1));
             piece = piece ? piece / 2 : (n > 1 ? n / 2 : 1);
             lm_err_clear(err);
             pthread_mutex_lock(&cp->mu);
+            /* Adapting must not grow chunks back into the same failure. */
             if (cp->chunk > piece)
                 cp->chunk = piece;
+            if (cp->ceiling > piece)
+                cp->ceiling = piece;
             pthread_mutex_unlock(&cp->mu);
             continue;
         }
@@ -453,6 +457,7 @@ int lm_run_copy(lm_run *r, lm_err *err)
     cp.r = r;
     pthread_mutex_init(&cp.mu, NULL);
     cp.chunk = r->o->chunk_size;
+    cp.ceiling = CHUNK_CEILING;
     cp.fixed = r->o->chunk_fixed || r->o->chunk_time <= 0;
     cp.rows_marked = r->copy.rows;
     pthread_mutex_lock(&r->st.mu);

@@ -113,7 +113,7 @@ void lm_status_json(lm_status *st, lm_buf *out)
         lm_buf_json_str(out, st->throttled, strlen(st->throttled));
     else
         lm_buf_puts(out, "false");
-    lm_buf_printf(out, ",\"verify_seconds\":%.1f,\"elapsed_seconds\":%.1f", st->verify_seconds,
+    lm_buf_printf(out, ",\"verify_seconds\":%.3f,\"elapsed_seconds\":%.1f", st->verify_seconds,
                   lm_now() - st->started);
     lm_buf_printf(out, ",\"settings\":{\"chunk_size\":%zu,\"max_lag\":%g,\"nice_ratio\":%g,",
                   st->live.chunk_size, st->live.max_lag, st->live.nice_ratio);
