@@ -383,6 +383,11 @@ LM_RUNS=0
 migrate_bg() {
     [ -s "$WORK/livemig.err" ] && cp "$WORK/livemig.err" "$WORK/livemig.err.$LM_RUNS"
     LM_RUNS=$((LM_RUNS + 1))
+    # Emptied here, not by the redirection below: that runs in the child
+    # after the fork, and a wait_stderr right after this function could
+    # still read the previous run's lines.
+    : >"$WORK/livemig.err"
+    : >"$WORK/livemig.out"
     log "livemig migrate $* (background, run $LM_RUNS)"
     "$LIVEMIG" migrate --dsn "$MARIADB_DSN" --control-socket "$LM_SOCK" "$@" \
         >"$WORK/livemig.out" 2>"$WORK/livemig.err" &

@@ -143,6 +143,7 @@ run_case() {
     fi
 
     touch "$flag"
+    : >"$WORK/livemig.err" # not only in the child: the wait below greps it at once
     log "livemig migrate --table $t --alter '$alter'"
     "$LIVEMIG" migrate --dsn "$MARIADB_DSN" --table "$t" --alter "$alter" --execute \
         --chunk-size "$(cat "$d/chunk_size" 2>/dev/null || echo 100)" \

@@ -25,6 +25,7 @@ at_exit _kill_livemig
 
 # Start livemig migrate in the background (stdout/stderr in $WORK/livemig.*).
 start_livemig() {
+    : >"$WORK/livemig.err" # not only in the child: see migrate_bg in lib.sh
     log "livemig migrate $* (background)"
     "$LIVEMIG" migrate --dsn "$MARIADB_DSN" --table t --alter "$ALTER" --execute \
         --control-socket "$SOCK" --progress-interval 0.5 "$@" \

@@ -312,6 +312,11 @@ blocked_ms() {
 migrate_bg() {
     [ -s "$WORK/livemig.err" ] && cp "$WORK/livemig.err" "$WORK/livemig.err.$LM_RUNS"
     LM_RUNS=$((LM_RUNS + 1))
+    # Emptied here, not by the redirection below: that runs in the child
+    # after the fork, and a wait_stderr right after this function could
+    # still read the previous run's lines.
+    : >"$WORK/livemig.err"
+    : >"$WORK/livemig.out"
     log "livemig migrate $* (background)"
     # (a background job of a non-interactive shell starts with SIGINT
     # ignored; env gives it back its default so a test can send SIGINT)
