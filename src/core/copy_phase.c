@@ -41,6 +41,7 @@ typedef struct copier {
     size_t *mark_len;
     uint64_t rows_marked; /* rows up to the mark */
     unsigned retired;     /* bumps when the mark moves */
+    size_t out, window;   /* ranges not retired yet, and at most how many */
     size_t chunk;         /* rows per chunk now */
     size_t ceiling;       /* at most CHUNK_CEILING, less once a chunk was too big */
     size_t live_seen;     /* st.live.chunk_size as last seen */
@@ -88,6 +89,7 @@ static void retire(copier *cp)
             rg->hi_len = NULL;
         }
         cp->retired++;
+        cp->out--;
         range_free(rg);
     }
     if (cp->head == NULL)
@@ -150,8 +152,11 @@ static int range_once(void *ctx, lm_err *err)
                                a->rows, err);
 }
 
-/* Hand out (cursor, the n-th key after it]; 0 with *out NULL: none left. */
-static int take_range(worker *w, range **out, size_t *n, lm_err *err)
+/* Hand out (cursor, the n-th key after it]; 0 with *out NULL: none left,
+ * or *busy: the window is full. The window keeps the ranges above the
+ * low-water mark few, so a slow range (a lock wait) cannot let the others
+ * run far ahead of what the checkpoint says, nor a resume re-copy much. */
+static int take_range(worker *w, range **out, size_t *n, bool *busy, lm_err *err)
 {
     copier *cp = w->cp;
     lm_run *r = cp->r;
@@ -162,9 +167,15 @@ static int take_range(worker *w, range **out, size_t *n, lm_err *err)
     int rc = 0;
 
     *out = NULL;
+    *busy = false;
     pthread_mutex_lock(&cp->mu);
     if (cp->handed_all)
         goto unlock;
+    retire(cp);
+    if (cp->out >= cp->window) {
+        *busy = true;
+        goto unlock;
+    }
     pthread_mutex_lock(&r->st.mu);
     if (r->st.live.chunk_size != cp->live_seen) {
         /* chunk-size=N on the control socket pins the size. */
@@ -196,6 +207,7 @@ static int take_range(worker *w, range **out, size_t *n, lm_err *err)
     else
         cp->head = rg;
     cp->tail = rg;
+    cp->out++;
     *out = rg;
     rg = NULL;
 unlock:
@@ -276,6 +288,7 @@ static void *worker_main(void *arg)
     uint64_t rows;
     size_t n = 0;
     double t0, secs, nice;
+    bool busy;
     int rc = 0;
 
     while (!atomic_load(&cp->stop)) {
@@ -283,7 +296,13 @@ static void *worker_main(void *arg)
             lm_sleep_us(50000);
             continue;
         }
-        if ((rc = take_range(w, &rg, &n, &err)) < 0 || rg == NULL)
+        if ((rc = take_range(w, &rg, &n, &busy, &err)) < 0)
+            break;
+        if (busy) {
+            lm_sleep_us(5000);
+            continue;
+        }
+        if (rg == NULL)
             break;
         t0 = lm_now();
         if ((rc = copy_range(w, rg, n, &rows, &err)) < 0)
@@ -472,6 +491,7 @@ int lm_run_copy(lm_run *r, lm_err *err)
     }
     r->copy.started = true;
     nw = pick_threads(r);
+    cp.window = 2 * nw;
     if ((w = calloc(nw, sizeof(*w))) == NULL) {
         rc = lm_err_set(err, LM_ENOMEM, "out of memory");
         goto cleanup;

@@ -85,7 +85,10 @@ kill_at() {
     pass "run $LM_RUNS killed at $1% of the copy ($KILLED_AT of $ROWS rows)"
 }
 
-MIGRATE=(--table t --alter "$ALTER" --execute --chunk-size "$CHUNK" --progress-interval 0.2)
+# Two copy threads resting as long as each chunk took: about the pace of one
+# connection, so the kills can still land at their points (under ASan too).
+MIGRATE=(--table t --alter "$ALTER" --execute --chunk-size "$CHUNK" --progress-interval 0.2
+    --threads 2 --nice-ratio 1)
 
 # ---------------------------------------------------------------- run 1: 20%
 migrate_bg "${MIGRATE[@]}"
