@@ -297,59 +297,17 @@ static int snapshot_pos(MYSQL *c, lm_binlog_pos *pos, lm_err *err)
     return 0;
 }
 
-/* The key of the chunk-th row after lo, in the snapshot; none: last chunk. */
+/* The key of the chunk-th row after lo, in the snapshot; none: last chunk.
+ * The same index read as the copy's bounds. */
 static int find_upper(lm_mysql_verify *v, lm_err *err)
 {
-    const lm_table_def *t = v->p->src;
-    lm_buf q = LM_BUF_INIT;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    unsigned long *len;
-    int rc;
+    bool found;
 
-    keyval_free(&v->hi, t->nkey);
+    keyval_free(&v->hi, v->p->src->nkey);
     if (v->one_chunk)
         return 0;
-    lm_buf_puts(&q, "SELECT ");
-    lm_my_put_key_cols(&q, v->p->src, true);
-    put_from(&q, t, true);
-    if (v->lo.v) {
-        lm_buf_puts(&q, " WHERE ");
-        if (put_range(&q, v, true, &v->lo, ">", false) < 0) {
-            rc = lm_err_set(err, LM_EINVAL, "bad key value while verifying");
-            goto cleanup;
-        }
-    }
-    lm_buf_puts(&q, " ORDER BY ");
-    lm_my_put_key_cols(&q, v->p->src, false);
-    lm_buf_printf(&q, " LIMIT 1 OFFSET %zu", v->chunk - 1);
-    if (q.oom) {
-        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    if ((rc = lm_my_query(v->c, q.data, &res, err)) < 0 || (row = mysql_fetch_row(res)) == NULL)
-        goto cleanup;
-    len = mysql_fetch_lengths(res);
-    v->hi.v = calloc(t->nkey, sizeof(char *));
-    v->hi.len = calloc(t->nkey, sizeof(size_t));
-    if (v->hi.v == NULL || v->hi.len == NULL)
-        goto oom;
-    for (size_t i = 0; i < t->nkey; i++) {
-        if (row[i] == NULL || (v->hi.v[i] = malloc(len[i] + 1)) == NULL)
-            goto oom;
-        memcpy(v->hi.v[i], row[i], len[i]);
-        v->hi.v[i][len[i]] = '\0';
-        v->hi.len[i] = len[i];
-    }
-    goto cleanup;
-oom:
-    keyval_free(&v->hi, t->nkey);
-    rc = lm_err_set(err, LM_ENOMEM, "out of memory");
-cleanup:
-    if (res)
-        mysql_free_result(res);
-    lm_buf_free(&q);
-    return rc;
+    return lm_mysql_copy_bound(v->c, v->p, v->lo.v, v->lo.len, NULL, NULL, v->chunk, &v->hi.v,
+                               &v->hi.len, &found, err);
 }
 
 int lm_mysql_verify_begin(lm_mysql_verify *v, bool again, lm_binlog_pos *pos, lm_err *err)
