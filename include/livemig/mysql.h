@@ -82,6 +82,9 @@ int lm_mysql_ckpt_create(MYSQL *c, const lm_plan *plan, const char *fingerprint,
 int lm_mysql_ckpt_read(MYSQL *c, const lm_plan *plan, lm_ckpt *out, lm_err *err);
 void lm_mysql_ckpt_free(lm_ckpt *ck);
 int lm_mysql_ckpt_set_state(MYSQL *c, const lm_plan *plan, const char *state, lm_err *err);
+/* Record in the checkpoint that every row up to key (NULL: none) is copied. */
+int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *plan, char **key, const size_t *key_len, bool done,
+                       uint64_t rows, lm_err *err);
 /* 1 when the binlog file is still on the server, 0 when purged (*oldest
  * says the oldest file left, malloc'd). */
 int lm_mysql_binlog_has(MYSQL *c, const char *file, char **oldest, lm_err *err);
@@ -102,9 +105,6 @@ int lm_mysql_copy_bound(MYSQL *c, const lm_plan *plan, char *const *lo, const si
  * INSERT IGNORE … SELECT … LOCK IN SHARE MODE; idempotent. */
 int lm_mysql_copy_range(MYSQL *c, const lm_plan *plan, char *const *lo, const size_t *lo_len,
                         char *const *hi, const size_t *hi_len, size_t *rows, lm_err *err);
-/* Record in the checkpoint that every row up to key (NULL: none) is copied. */
-int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *plan, char **key, const size_t *key_len, bool done,
-                       uint64_t rows, lm_err *err);
 int lm_mysql_key_dup(const lm_plan *plan, char *const *vals, const size_t *lens, char ***out,
                      size_t **out_len);
 void lm_mysql_key_free(char **vals, size_t *lens);

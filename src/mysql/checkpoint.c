@@ -187,9 +187,10 @@ int lm_mysql_ckpt_set_state(MYSQL *c, const lm_plan *p, const char *state, lm_er
     return run(c, &q, err);
 }
 
-/* The UPDATE that records a copied chunk (used inside its transaction). */
-int lm_my_ckpt_copy_sql(lm_buf *q, const lm_plan *p, char **key, const size_t *key_len, bool done,
-                        uint64_t rows)
+/* The UPDATE that records the copy's low-water mark (key NULL: nothing
+ * copied yet). */
+static int ckpt_copy_sql(lm_buf *q, const lm_plan *p, char **key, const size_t *key_len, bool done,
+                         uint64_t rows)
 {
     lm_buf_puts(q, "UPDATE ");
     lm_my_put_table(q, p->src->db, p->ckpt_name);
@@ -207,6 +208,18 @@ int lm_my_ckpt_copy_sql(lm_buf *q, const lm_plan *p, char **key, const size_t *k
     }
     return lm_buf_printf(q, ", copy_done = %d, rows_copied = %llu WHERE id = 1", done ? 1 : 0,
                          (unsigned long long)rows);
+}
+
+int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *p, char **key, const size_t *key_len, bool done,
+                       uint64_t rows, lm_err *err)
+{
+    lm_buf q = LM_BUF_INIT;
+    int rc;
+
+    ckpt_copy_sql(&q, p, key, key_len, done, rows);
+    if ((rc = run(c, &q, err)) < 0)
+        lm_err_prefix(err, "recording the copy in the checkpoint");
+    return rc;
 }
 
 /* The UPDATE that records an applied batch (used inside its transaction). */

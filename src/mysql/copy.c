@@ -317,21 +317,6 @@ cleanup:
     return rc;
 }
 
-int lm_mysql_ckpt_copy(MYSQL *c, const lm_plan *p, char **key, const size_t *key_len, bool done,
-                       uint64_t rows, lm_err *err)
-{
-    lm_buf q = LM_BUF_INIT;
-    int rc = 0;
-
-    lm_my_ckpt_copy_sql(&q, p, key, key_len, done, rows);
-    if (q.oom)
-        rc = lm_err_set(err, LM_ENOMEM, "out of memory");
-    else if (mysql_query(c, q.data) != 0)
-        rc = lm_my_fail(err, c, LM_EDB, "recording the copy in the checkpoint");
-    lm_buf_free(&q);
-    return rc;
-}
-
 void lm_mysql_copy_free(lm_mysql_copy *copy)
 {
     if (copy == NULL)

@@ -40,10 +40,8 @@ bool lm_my_conn_lost(unsigned int no);
 
 /* ---- checkpoint.c ---- */
 
-/* The UPDATEs that move the checkpoint, run inside the transaction of the
- * chunk (key NULL: nothing copied yet) or of the batch they describe. */
-int lm_my_ckpt_copy_sql(lm_buf *q, const lm_plan *p, char **key, const size_t *key_len, bool done,
-                        uint64_t rows);
+/* The UPDATE that moves the checkpoint's stream position, run inside the
+ * transaction of the batch it describes. */
 int lm_my_ckpt_apply_sql(lm_buf *q, MYSQL *c, const lm_plan *p, const lm_ckpt_pos *ck);
 
 /* ---- privs.c ---- */
