@@ -224,7 +224,7 @@ static int copy_range(worker *w, range *rg, size_t n, uint64_t *rows, lm_err *er
     copier *cp = w->cp;
     lm_run *r = cp->r;
     char **lo = rg->lo, **own = NULL;
-    size_t *lo_len = rg->lo_len, *own_len = NULL, piece = 0, k;
+    size_t *lo_len = rg->lo_len, *own_len = NULL, piece = 0, half, k;
     int rc;
 
     *rows = 0;
@@ -243,9 +243,9 @@ static int copy_range(worker *w, range *rg, size_t n, uint64_t *rows, lm_err *er
             lm_mysql_key_free(b, b_len);
             if (!chunk_too_big(err) || piece == 1)
                 break;
-            lm_warn("%s; shrinking chunks from %zu to %zu rows", err->msg, piece ? piece : n,
-                    piece ? piece / 2 : (n > 1 ? n / 2 : 1));
-            piece = piece ? piece / 2 : (n > 1 ? n / 2 : 1);
+            half = piece ? piece / 2 : (n > 1 ? n / 2 : 1);
+            lm_warn("%s; shrinking chunks from %zu to %zu rows", err->msg, piece ? piece : n, half);
+            piece = half;
             lm_err_clear(err);
             pthread_mutex_lock(&cp->mu);
             /* Adapting must not grow chunks back into the same failure. */
